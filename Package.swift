@@ -1,0 +1,89 @@
+// swift-tools-version:6.1
+//
+// One package holds the kernel, the plugin SDK, the first-party plugins, the CLI and the
+// tests. Each plugin is a `.dynamic` library product so the kernel can dlopen() it.
+import PackageDescription
+
+/// Plugins export exactly one symbol, `son1k_plugin_entry`; everything else (including the
+/// statically embedded copy of Son1kPluginKit) stays local to the shared object.
+/// `unsafeFlags` is confined to plugin targets so outside packages can still depend on the SDK.
+func pluginLinkerSettings(_ dir: String) -> [LinkerSetting] {
+    [.unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/\(dir)/exports.map"])]
+}
+
+/// A first-party plugin written in Swift against Son1kPluginKit.
+func swiftPlugin(_ name: String, path: String) -> Target {
+    .target(
+        name: name,
+        dependencies: ["Son1kPluginKit"],
+        path: path,
+        exclude: ["exports.map"],
+        linkerSettings: pluginLinkerSettings(path)
+    )
+}
+
+/// A plugin written in plain C against the header alone (used by tests).
+func cPlugin(_ name: String, path: String) -> Target {
+    .target(
+        name: name,
+        dependencies: ["CSon1kABI"],
+        path: path,
+        exclude: ["exports.map"],
+        publicHeadersPath: ".",
+        linkerSettings: pluginLinkerSettings(path)
+    )
+}
+
+let package = Package(
+    name: "son1k",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "son1k", targets: ["son1k"]),
+        .library(name: "Son1kPluginKit", targets: ["Son1kPluginKit"]),
+        .library(name: "Son1kHello", type: .dynamic, targets: ["Son1kHello"]),
+        // Test fixtures: real shared objects the loader tests dlopen().
+        .library(name: "Son1kTestCPlugin", type: .dynamic, targets: ["Son1kTestCPlugin"]),
+        .library(name: "Son1kTestFutureABI", type: .dynamic, targets: ["Son1kTestFutureABI"]),
+        .library(name: "Son1kTestConflict", type: .dynamic, targets: ["Son1kTestConflict"]),
+        .library(name: "Son1kTestFaulty", type: .dynamic, targets: ["Son1kTestFaulty"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "CSon1kABI"),
+        .systemLibrary(name: "CSystemCrypto"),
+        .target(name: "Son1kPluginKit", dependencies: ["CSon1kABI"]),
+        .target(
+            name: "Son1kKernel",
+            dependencies: [
+                "CSon1kABI", "CSystemCrypto", "Son1kPluginKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "son1k",
+            dependencies: [
+                "Son1kKernel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        swiftPlugin("Son1kHello", path: "Plugins/Hello"),
+        cPlugin("Son1kTestCPlugin", path: "Tests/Plugins/CPlugin"),
+        cPlugin("Son1kTestFutureABI", path: "Tests/Plugins/FutureABI"),
+        cPlugin("Son1kTestConflict", path: "Tests/Plugins/Conflict"),
+        swiftPlugin("Son1kTestFaulty", path: "Tests/Plugins/Faulty"),
+        .testTarget(
+            name: "Son1kKernelTests",
+            dependencies: [
+                "Son1kKernel",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,64 @@
+import Foundation
+import Son1kPluginKit
+
+/// The greeting rules, kept apart from HTTP so they read (and test) on their own.
+enum Greetings {
+    struct Create: Decodable { var name: String }
+
+    struct Greeting: Codable {
+        var id: Int
+        var name: String
+        var message: String
+        var createdAt: String
+    }
+
+    struct Page: Encodable {
+        var items: [Greeting]
+        var nextCursor: String?
+    }
+
+    /// Insert a greeting and announce it, atomically: if a `hello.before_greet` subscriber
+    /// vetoes, the insert is rolled back and the veto becomes the response.
+    static func create(name: String, for userID: String, _ ctx: Context<HelloPlugin.Config>) throws -> Greeting {
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        guard (1...100).contains(trimmed.count) else { throw PluginError.invalid("name", "must be 1 to 100 characters.") }
+        return try ctx.db.transaction { tx in
+            let created = ISO8601DateFormatter().string(from: ctx.now)
+            let row = try tx.exec("INSERT INTO hello_greetings (user_id, name, message, created_at) VALUES (?, ?, '', ?)",
+                                  [.text(userID), .text(trimmed), .text(created)])
+            let hooked = try ctx.publishHook("hello.before_greet", ["id": .number(Double(row.lastInsertId)), "name": .string(trimmed)] as JSONValue,
+                                             userID: userID, in: tx)
+            let finalName = hooked["name"].string ?? trimmed
+            let message = "\(ctx.config.greeting), \(finalName)!"
+            try tx.exec("UPDATE hello_greetings SET name = ?, message = ? WHERE id = ?", [.text(finalName), .text(message), .int(row.lastInsertId)])
+            let greeting = Greeting(id: Int(row.lastInsertId), name: finalName, message: message, createdAt: created)
+            try ctx.publishAction("hello.greeted", greeting, userID: userID, in: tx)
+            return greeting
+        }
+    }
+
+    static func list(for userID: String, limit: String?, cursor: String?, _ ctx: Context<HelloPlugin.Config>) throws -> Page {
+        let size = try limit.map { raw -> Int in
+            guard let n = Int(raw), (1...100).contains(n) else { throw PluginError.invalid("limit", "must be an integer from 1 to 100.") }
+            return n
+        } ?? 20
+        let before = try cursor.map { raw -> Int in
+            guard let n = Int(raw) else { throw PluginError.invalid("cursor", "is not a cursor this endpoint returned.") }
+            return n
+        } ?? Int.max
+        let rows = try ctx.db.query(Greeting.self,
+            "SELECT id, name, message, created_at FROM hello_greetings WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+            [.text(userID), .int(Int64(before)), .int(Int64(size + 1))])
+        let items = Array(rows.prefix(size))
+        return Page(items: items, nextCursor: rows.count > size ? items.last.map { String($0.id) } : nil)
+    }
+
+    static let messageSchema: JSONValue = ["type": "object", "properties": ["message": ["type": "string"]], "required": ["message"]]
+    static let createSchema: JSONValue = [
+        "type": "object", "properties": ["name": ["type": "string", "minLength": 1, "maxLength": 100]], "required": ["name"],
+    ]
+    static let greetingSchema: JSONValue = [
+        "type": "object",
+        "properties": ["id": ["type": "integer"], "name": ["type": "string"], "message": ["type": "string"], "created_at": ["type": "string", "format": "date-time"]],
+    ]
+}

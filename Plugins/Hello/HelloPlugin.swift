@@ -1,0 +1,61 @@
+import Son1kPluginKit
+
+/// The example plugin: the template a plugin author copies.
+///
+/// It shows each part of the SDK once: a typed config with a default, a migration, a public
+/// route, an authenticated route that writes in a transaction and publishes a hook (which
+/// other plugins may veto or modify) and an action (delivered after commit), a paginated
+/// list, and a service other plugins can call.
+struct HelloPlugin: Plugin {
+    static let manifest = Manifest(
+        name: "hello", version: "1.0.0",
+        description: "Greets people: the example plugin to copy when writing your own.")
+
+    struct Config: PluginConfig {
+        /// The word before the name.
+        var greeting = "Hello"
+        static let constraints: [ConfigConstraint] = [.describe("greeting", "The word that starts every greeting.")]
+    }
+
+    static let migrations: [Migration] = [
+        .init(1, """
+            CREATE TABLE hello_greetings (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                user_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                message TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            )
+            """),
+        .init(2, "CREATE INDEX hello_greetings_user ON hello_greetings (user_id, id)"),
+    ]
+
+    func register(_ r: inout Registry<Config>) {
+        r.get("/api/hello/{name}", auth: .public, summary: "Greet someone",
+              response: Greetings.messageSchema) { req, ctx in
+            try .json(Message(message: "\(ctx.config.greeting), \(req.param("name"))!"))
+        }
+
+        r.post("/api/hello/greetings", auth: .user, summary: "Record a greeting",
+               description: "Publishes the hook `hello.before_greet` (subscribers may change or veto the name) and the action `hello.greeted`.",
+               request: Greetings.createSchema, response: Greetings.greetingSchema, status: 201) { req, ctx in
+            let input = try req.decode(Greetings.Create.self)
+            let user = try req.requirePrincipal()
+            return try .json(Greetings.create(name: input.name, for: user.id, ctx), status: 201)
+        }
+
+        r.get("/api/hello/greetings", auth: .user, summary: "List my greetings, newest first",
+              description: "Cursor pagination: `limit` (1–100, default 20) and `cursor` from the previous page's `next_cursor`.") { req, ctx in
+            try .json(Greetings.list(for: try req.requirePrincipal().id, limit: req.query("limit"), cursor: req.query("cursor"), ctx))
+        }
+
+        r.service("hello.greet") { input, ctx in
+            ["message": .string("\(ctx.config.greeting), \(input["name"].string ?? "stranger")!")]
+        }
+    }
+}
+
+struct Message: Codable { var message: String }
+
+@_cdecl("son1k_plugin_entry")
+public func son1kPluginEntry() -> UnsafeRawPointer { export(HelloPlugin.self) }

@@ -1,0 +1,318 @@
+/*
+ * son1k_plugin.h — the binary contract between the son1k kernel and its plugins.
+ *
+ * This header is the ONLY binary interface. A plugin is a shared object exporting one
+ * symbol, `son1k_plugin_entry`, which returns a `son1k_plugin_api_t`. The kernel answers
+ * with a `son1k_host_api_t` passed to `init`. Everything richer than a string or a byte
+ * buffer crosses the boundary as UTF-8 JSON; request and response bodies cross as raw bytes.
+ *
+ * Versioning
+ *   Both tables start with `abi_version` (major << 16 | minor) and `struct_size`.
+ *   Tables are append-only: a new minor version may add fields at the end, never move or
+ *   remove one. A plugin loads when its major equals the kernel's and its minor is <= the
+ *   kernel's. A reader must check `struct_size` before touching a field added later.
+ *
+ * Ownership (the one rule)
+ *   A buffer belongs to the side that allocated it and is released by that side's
+ *   `free_buffer`. Buffers the host fills through an `out` parameter are released with
+ *   `host->free_buffer`; buffers the plugin fills are released by the kernel through
+ *   `plugin->free_buffer`. Pointers the host passes INTO a plugin callback (request fields,
+ *   topics, payloads) are valid only for the duration of that callback: copy what you keep.
+ *
+ * Threads
+ *   The kernel calls `handle_request`, `handle_event` and `handle_call` from a pool of
+ *   threads, concurrently and in no particular order. Handlers must be thread-safe. They may
+ *   block (database, HTTP): they run off the network event loops. Every host function may be
+ *   called from any thread, but only between `init` and the return of `stop`.
+ *
+ * Errors
+ *   Host functions return a `son1k_status_t`. On failure, when an `out` buffer was given, it
+ *   receives a JSON problem `{"status": <http status>, "code": "...", "detail": "..."}`.
+ */
+#ifndef SON1K_PLUGIN_H
+#define SON1K_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SON1K_ABI_MAJOR 1
+#define SON1K_ABI_MINOR 0
+#define SON1K_ABI_VERSION ((SON1K_ABI_MAJOR << 16) | SON1K_ABI_MINOR)
+
+/** Name of the single symbol every plugin exports. */
+#define SON1K_PLUGIN_ENTRY_SYMBOL "son1k_plugin_entry"
+
+/** Result of every fallible call, in both directions. */
+typedef int32_t son1k_status_t;
+enum {
+    SON1K_OK = 0,              /* success */
+    SON1K_VETO = 1,            /* a hook subscriber refused; `out` holds {status, code, detail} */
+    SON1K_ERR_INVALID = -1,    /* bad arguments or malformed JSON from the caller */
+    SON1K_ERR_NOT_FOUND = -2,  /* no such row, blob, service or route */
+    SON1K_ERR_DENIED = -3,     /* not allowed: table prefix, egress host, ownership */
+    SON1K_ERR_FAILED = -4,     /* the operation ran and failed (SQL error, I/O, upstream) */
+};
+
+/** Log levels for `host->log`. */
+enum {
+    SON1K_LOG_DEBUG = 0,
+    SON1K_LOG_INFO = 1,
+    SON1K_LOG_WARNING = 2,
+    SON1K_LOG_ERROR = 3,
+};
+
+/** Metric kinds for `host->metric`. */
+enum {
+    SON1K_METRIC_COUNTER = 0,   /* value is added to the counter */
+    SON1K_METRIC_GAUGE = 1,     /* value replaces the gauge */
+    SON1K_METRIC_HISTOGRAM = 2, /* value is observed (seconds for durations) */
+};
+
+/** Event kinds for `host->publish`. */
+enum {
+    SON1K_EVENT_HOOK = 0,   /* synchronous, inside the publisher's transaction, may veto */
+    SON1K_EVENT_ACTION = 1, /* durable, delivered after commit, at least once */
+};
+
+/** A borrowed UTF-8 string: not NUL-terminated, valid only as long as its owner says. */
+typedef struct son1k_str {
+    const char *data;
+    size_t len;
+} son1k_str_t;
+
+/** A borrowed name/value pair (headers, route parameters). */
+typedef struct son1k_pair {
+    son1k_str_t name;
+    son1k_str_t value;
+} son1k_pair_t;
+
+/**
+ * An owned byte buffer. `data` was allocated by one side and must be released by that
+ * side's `free_buffer`. `{NULL, 0}` is the empty buffer and needs no release.
+ */
+typedef struct son1k_buffer {
+    uint8_t *data;
+    size_t len;
+} son1k_buffer_t;
+
+/** Opaque identity of a plugin inside the kernel. Pass it back unchanged to every host call. */
+typedef struct son1k_host_ctx son1k_host_ctx_t;
+
+/** A database transaction handle; 0 means "no transaction" (autocommit). */
+typedef uint64_t son1k_txn_t;
+
+/**
+ * An HTTP request routed to a plugin. Every pointer is owned by the kernel and valid only
+ * during the `handle_request` call.
+ */
+typedef struct son1k_request {
+    uint32_t struct_size;           /* sizeof(son1k_request_t) as the kernel knows it */
+    uint32_t route_index;           /* index into the manifest's "routes" array */
+    son1k_str_t method;             /* "GET", "POST", ... */
+    son1k_str_t path;               /* the decoded path, without the query */
+    son1k_str_t query;              /* the raw query string, without '?' (may be empty) */
+    son1k_str_t request_id;         /* echoed in logs and in the X-Request-Id header */
+    const son1k_pair_t *params;     /* route parameters, e.g. {user_id} */
+    size_t params_count;
+    const son1k_pair_t *headers;    /* request headers, names lower-cased */
+    size_t headers_count;
+    son1k_str_t principal_id;       /* empty when anonymous */
+    son1k_str_t principal_role;     /* "user" | "admin" | "worker", empty when anonymous */
+    son1k_str_t principal_kind;     /* "user" (JWT) | "token" (API token), empty when anonymous */
+    const uint8_t *body;            /* the raw request body, never re-encoded */
+    size_t body_len;
+} son1k_request_t;
+
+/**
+ * The plugin's answer to a request. The plugin fills it; the kernel reads it after
+ * `handle_request` returns and then releases `headers` and `body` with `plugin->free_buffer`.
+ */
+typedef struct son1k_response {
+    int32_t status;           /* HTTP status code */
+    son1k_buffer_t headers;   /* "Name: value\n" lines (UTF-8); may be empty */
+    son1k_buffer_t body;      /* raw response bytes; may be empty */
+} son1k_response_t;
+
+/**
+ * Services the kernel offers a plugin. Passed to `init`; valid until `stop` returns.
+ * Every function takes the `ctx` given to `init` so the kernel knows which plugin calls.
+ */
+typedef struct son1k_host_api {
+    uint32_t abi_version;   /* SON1K_ABI_VERSION of the kernel */
+    uint32_t struct_size;   /* sizeof(son1k_host_api_t) as the kernel knows it */
+
+    /** Write one log line tagged with the plugin's name. `msg` is borrowed for the call. */
+    void (*log)(son1k_host_ctx_t *ctx, int32_t level, const char *msg, size_t msg_len);
+
+    /**
+     * Record a metric, exported at GET /metrics as `son1k_plugin_<name>` with a
+     * `plugin` label. `labels` is "key=value,key=value" or empty; both strings borrowed.
+     */
+    void (*metric)(son1k_host_ctx_t *ctx, int32_t kind, const char *name, size_t name_len,
+                   double value, const char *labels, size_t labels_len);
+
+    /** The plugin's validated configuration (defaults applied) as JSON, into `out` (host-owned). */
+    son1k_status_t (*config_get)(son1k_host_ctx_t *ctx, son1k_buffer_t *out);
+
+    /**
+     * A secret by name: the value of a config field its schema marks `"x-secret": true`.
+     * Secrets never appear in responses or logs. `out` receives the raw value (host-owned).
+     */
+    son1k_status_t (*secret_get)(son1k_host_ctx_t *ctx, const char *name, size_t name_len,
+                                 son1k_buffer_t *out);
+
+    /**
+     * Execute one SQL statement with `?` placeholders. `params` is a JSON array of
+     * null | number | string | boolean (may be empty for none). Tables touched must carry
+     * the plugin's prefix. With `txn` = 0 the statement commits on its own.
+     * `out` receives {"changes": n, "last_insert_id": n} (host-owned).
+     */
+    son1k_status_t (*db_exec)(son1k_host_ctx_t *ctx, son1k_txn_t txn, const char *sql,
+                              size_t sql_len, const char *params, size_t params_len,
+                              son1k_buffer_t *out);
+
+    /** Run a query; `out` receives a JSON array of row objects keyed by column name. */
+    son1k_status_t (*db_query)(son1k_host_ctx_t *ctx, son1k_txn_t txn, const char *sql,
+                               size_t sql_len, const char *params, size_t params_len,
+                               son1k_buffer_t *out);
+
+    /**
+     * Begin a write transaction; `*txn` receives its handle. The same thread (or a hook
+     * subscriber it triggers) must end it with `db_commit` or `db_rollback`. A transaction
+     * left open past the kernel's limit is rolled back.
+     */
+    son1k_status_t (*db_begin)(son1k_host_ctx_t *ctx, son1k_txn_t *txn, son1k_buffer_t *out);
+
+    /** Commit; pending actions published in it are delivered afterwards. */
+    son1k_status_t (*db_commit)(son1k_host_ctx_t *ctx, son1k_txn_t txn, son1k_buffer_t *out);
+
+    /** Roll back; actions published in it are discarded. Always ends the transaction. */
+    son1k_status_t (*db_rollback)(son1k_host_ctx_t *ctx, son1k_txn_t txn);
+
+    /**
+     * Publish an event. `payload` is JSON `{"user_id": "..."?, "data": {...}}`.
+     * HOOK: subscribers run now, in order, inside `txn`; `out` receives `{"data": ...}` as
+     *   modified by them, or SON1K_VETO with `{status, code, detail}`.
+     * ACTION: written to the outbox inside `txn` (or on its own when `txn` = 0) and
+     *   delivered after commit; `out` receives `{"id": "<event id>"}`.
+     */
+    son1k_status_t (*publish)(son1k_host_ctx_t *ctx, son1k_txn_t txn, int32_t kind,
+                              const char *topic, size_t topic_len, const char *payload,
+                              size_t payload_len, son1k_buffer_t *out);
+
+    /** Call a service another plugin offers; `out` receives its JSON answer (host-owned). */
+    son1k_status_t (*call)(son1k_host_ctx_t *ctx, const char *service, size_t service_len,
+                           const char *input, size_t input_len, son1k_buffer_t *out);
+
+    /**
+     * Make an outbound HTTP request. `request` is JSON
+     * `{"method", "url", "headers": {name: value}, "timeout_s"}`; `body` raw bytes (may be
+     * empty). Only hosts listed in the plugin's config field `egress_hosts` are reachable.
+     * `out_meta` receives `{"status", "headers"}`, `out_body` the raw body (both host-owned).
+     */
+    son1k_status_t (*http_fetch)(son1k_host_ctx_t *ctx, const char *request, size_t request_len,
+                                 const uint8_t *body, size_t body_len, son1k_buffer_t *out_meta,
+                                 son1k_buffer_t *out_body);
+
+    /**
+     * Store bytes as a content-addressed blob. `meta` is JSON
+     * `{"content_type", "owner_id"?, "public"?}`. `out` receives
+     * `{"id", "sha256", "size", "content_type"}` (host-owned).
+     */
+    son1k_status_t (*blob_put)(son1k_host_ctx_t *ctx, const char *meta, size_t meta_len,
+                               const uint8_t *data, size_t data_len, son1k_buffer_t *out);
+
+    /** Read a blob: `out_meta` gets its metadata JSON, `out_data` its bytes (host-owned). */
+    son1k_status_t (*blob_get)(son1k_host_ctx_t *ctx, const char *id, size_t id_len,
+                               son1k_buffer_t *out_meta, son1k_buffer_t *out_data);
+
+    /** Delete a blob's record (the file goes when no record references its content). */
+    son1k_status_t (*blob_delete)(son1k_host_ctx_t *ctx, const char *id, size_t id_len,
+                                  son1k_buffer_t *out);
+
+    /**
+     * Ask the kernel to deliver the action `topic` to its subscribers every `every_s`
+     * seconds (first after one period). Call from `start`.
+     */
+    son1k_status_t (*schedule)(son1k_host_ctx_t *ctx, uint32_t every_s, const char *topic,
+                               size_t topic_len, son1k_buffer_t *out);
+
+    /** Wall-clock time in milliseconds since the Unix epoch, as the kernel sees it. */
+    int64_t (*now_ms)(son1k_host_ctx_t *ctx);
+
+    /** Release a buffer the host filled. Safe on `{NULL, 0}`; resets it to empty. */
+    void (*free_buffer)(son1k_buffer_t *buffer);
+} son1k_host_api_t;
+
+/**
+ * What a plugin exports. The table and every pointer in it must stay valid for the life of
+ * the process: the kernel never unloads a plugin.
+ */
+typedef struct son1k_plugin_api {
+    uint32_t abi_version;   /* SON1K_ABI_VERSION the plugin was built against */
+    uint32_t struct_size;   /* sizeof(son1k_plugin_api_t) as the plugin knows it */
+
+    /**
+     * NUL-terminated toolchain description. Swift plugins write "swift-MAJOR.MINOR" and are
+     * refused unless it equals the kernel's (Swift has no stable ABI on Linux); a plugin in
+     * C writes anything starting with "c".
+     */
+    const char *build_info;
+
+    /**
+     * The manifest, UTF-8 JSON, static: name, version, description, requires, config_schema,
+     * routes, subscriptions, services, migrations. See docs/PLUGINS.md for its schema.
+     */
+    const char *manifest;
+    size_t manifest_len;
+
+    /**
+     * Called once, before anything else. `host` and `ctx` stay valid until `stop` returns.
+     * `config` is the validated config JSON (borrowed for the call). On failure return an
+     * error and put a message in `err` (plugin-owned); the plugin is then disabled.
+     */
+    son1k_status_t (*init)(const son1k_host_api_t *host, son1k_host_ctx_t *ctx,
+                           const char *config, size_t config_len, son1k_buffer_t *err);
+
+    /** Called after every plugin is initialised and migrations ran; may schedule work. */
+    son1k_status_t (*start)(son1k_buffer_t *err);
+
+    /**
+     * Serve one request. The plugin fills `response` (its buffers plugin-owned). A non-OK
+     * return means the handler failed unexpectedly: the kernel answers 500 naming the plugin.
+     */
+    son1k_status_t (*handle_request)(const son1k_request_t *request, son1k_response_t *response);
+
+    /**
+     * Receive an event the plugin subscribed to. `envelope` is JSON
+     * `{"id","topic","kind","occurred_at","user_id","data"}` (borrowed). For a hook, `txn` is
+     * the publisher's transaction (use it for every write so a veto rolls them back) and
+     * `out` may receive `{"data": ...}` to replace the payload, or, with SON1K_VETO,
+     * `{status, code, detail}`. For an action `txn` is 0; return non-OK to be retried.
+     */
+    son1k_status_t (*handle_event)(const char *topic, size_t topic_len, const char *envelope,
+                                   size_t envelope_len, son1k_txn_t txn, son1k_buffer_t *out);
+
+    /** Answer a service call: `input` JSON (borrowed), answer JSON into `out` (plugin-owned). */
+    son1k_status_t (*handle_call)(const char *service, size_t service_len, const char *input,
+                                  size_t input_len, son1k_buffer_t *out);
+
+    /** Called once at shutdown. No host function may be called after it returns. */
+    void (*stop)(void);
+
+    /** Release a buffer the plugin filled. */
+    void (*free_buffer)(son1k_buffer_t *buffer);
+} son1k_plugin_api_t;
+
+/** The signature of `son1k_plugin_entry`. */
+typedef const son1k_plugin_api_t *(*son1k_plugin_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SON1K_PLUGIN_H */

@@ -1,0 +1,221 @@
+import Foundation
+import Logging
+import NIOPosix
+import Son1kPluginKit
+import Synchronization
+
+/// The kernel's event bus: synchronous hooks and durable actions.
+///
+/// **Hooks** run now, on the publisher's thread, inside the publisher's transaction, in
+/// the order resolved at boot. A subscriber may replace the payload or veto; a veto (or a
+/// failing subscriber) stops the chain and is thrown to the publisher, whose transaction
+/// then rolls back.
+///
+/// **Actions** are written to the outbox (`kernel_events` + one `kernel_deliveries` row per
+/// subscriber) in the publisher's transaction, so they exist exactly when its writes do.
+/// After commit the dispatcher delivers each at least once, retrying failures with
+/// exponential backoff and dead-lettering after `eventMaxAttempts`. Pending deliveries
+/// survive a crash: the dispatcher finds them in the table after a restart.
+final class EventBus: Sendable {
+    struct Subscriptions: Sendable {
+        var hooks: [String: [LoadedPlugin]] = [:]
+        var actions: [String: [String]] = [:]
+        var plugins: [String: LoadedPlugin] = [:]
+    }
+
+    let storage: any Storage
+    let transactions: TransactionTable
+    let settings: KernelSettings
+    let logger: Logger
+    let metrics: MetricsRegistry
+    private let subscriptions = Mutex(Subscriptions())
+    private let wake = WakeSignal()
+    /// Told about every committed action (the WebSocket stream listens here).
+    private let listeners = Mutex<[@Sendable ([EventRecord]) -> Void]>([])
+
+    init(storage: any Storage, transactions: TransactionTable, settings: KernelSettings, logger: Logger, metrics: MetricsRegistry) {
+        self.storage = storage
+        self.transactions = transactions
+        self.settings = settings
+        self.logger = logger
+        self.metrics = metrics
+        transactions.onCommit { [weak self] events in self?.didCommit(events) }
+    }
+
+    /// Topics look like `plugin.noun_verb`.
+    static func isValidTopic(_ topic: String) -> Bool {
+        topic.range(of: #"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"#, options: .regularExpression) != nil
+    }
+
+    func configure(_ subs: Subscriptions) { subscriptions.withLock { $0 = subs } }
+
+    func addListener(_ listener: @escaping @Sendable ([EventRecord]) -> Void) { listeners.withLock { $0.append(listener) } }
+
+    // MARK: Hooks
+
+    /// Run the hook chain for `topic`; returns the payload as the subscribers left it.
+    /// With `txn` = 0 the chain gets a transaction of its own, committed when nobody vetoes.
+    func publishHook(topic: String, userID: String?, data: JSONValue, txn: UInt64, publisher: String) throws -> JSONValue {
+        let subscribers = subscriptions.withLock { $0.hooks[topic] ?? [] }.filter { $0.status == .running }
+        metrics.increment("son1k_events_published_total", labels: ["kind": "hook", "topic": topic])
+        guard !subscribers.isEmpty else { return data }
+        let ownTransaction = txn == 0
+        let handle = ownTransaction ? try transactions.begin(owner: publisher) : txn
+        var record = EventRecord(id: IDs.make("evt"), topic: topic, kind: .hook, publisher: publisher, userID: userID,
+                                 occurredAt: Timestamp.now(), data: data)
+        do {
+            for plugin in subscribers {
+                switch plugin.handleEvent(topic: topic, envelope: Array(record.envelope.encoded()), txn: handle) {
+                case .ok(let replacement):
+                    if let replacement { record.data = replacement }
+                case .veto(let error):
+                    metrics.increment("son1k_hook_vetoes_total", labels: ["topic": topic, "plugin": plugin.name])
+                    throw HookVeto(error: error)
+                case .failed(let message):
+                    logger.error("hook \(topic) failed in plugin \(plugin.name): \(message)")
+                    throw HookVeto(error: PluginError(status: 500, code: "hook_failed",
+                                                      detail: "The plugin '\(plugin.name)' failed while handling '\(topic)'."))
+                }
+            }
+            if ownTransaction { try transactions.commit(handle) }
+        } catch {
+            if ownTransaction { transactions.rollback(handle) }
+            throw error
+        }
+        return record.data
+    }
+
+    // MARK: Actions
+
+    /// Record an action in the outbox, inside `txn` (delivered once it commits) or in a
+    /// transaction of its own. Returns the event id.
+    @discardableResult
+    func publishAction(topic: String, userID: String?, data: JSONValue, txn: UInt64, publisher: String) throws -> String {
+        let record = EventRecord(id: IDs.make("evt"), topic: topic, kind: .action, publisher: publisher, userID: userID,
+                                 occurredAt: Timestamp.now(), data: data)
+        let subscribers = subscriptions.withLock { $0.actions[topic] ?? [] }
+        let write = { (tx: any StorageTransaction) throws in
+            _ = try tx.execute("INSERT INTO kernel_events (id, topic, publisher, user_id, occurred_at, data) VALUES (?, ?, ?, ?, ?, ?)",
+                               [.text(record.id), .text(topic), .text(publisher), SQLValue(userID), .text(record.occurredAt), .text(data.jsonString)])
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            for subscriber in subscribers {
+                _ = try tx.execute("INSERT INTO kernel_deliveries (event_id, subscriber, status, attempts, next_attempt_at) VALUES (?, ?, 'pending', 0, ?)",
+                                   [.text(record.id), .text(subscriber), .int(now)])
+            }
+        }
+        metrics.increment("son1k_events_published_total", labels: ["kind": "action", "topic": topic])
+        if txn != 0 {
+            try write(transactions.get(txn))
+            transactions.recordAction(record, in: txn)
+        } else {
+            try storage.transaction(write)
+            didCommit([record])
+        }
+        return record.id
+    }
+
+    private func didCommit(_ events: [EventRecord]) {
+        wake.signal()
+        for listener in listeners.withLock({ $0 }) { listener(events) }
+    }
+
+    // MARK: Delivery
+
+    struct Delivery: Sendable {
+        var record: EventRecord
+        var subscriber: String
+        var attempts: Int
+    }
+
+    /// Deliver due actions until the task is cancelled. Blocking work runs on `pool`,
+    /// off the event loops.
+    func runDispatcher(pool: NIOThreadPool) async {
+        while !Task.isCancelled {
+            let (batch, nextDue): ([Delivery], Int64?)
+            do {
+                (batch, nextDue) = try await pool.runIfActive {
+                    let due = try self.dueDeliveries(limit: 64)
+                    return (due, due.isEmpty ? try self.earliestPending() : nil)
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.error("event dispatcher cannot read the outbox: \(error)")
+                (batch, nextDue) = ([], nil)
+            }
+            if batch.isEmpty {
+                let now = Int64(Date().timeIntervalSince1970 * 1000)
+                let waitMs = nextDue.map { min(max($0 - now, 1), 5000) } ?? 5000
+                await wake.wait(timeout: .milliseconds(waitMs))
+                continue
+            }
+            await withTaskGroup(of: Void.self) { group in
+                for delivery in batch { group.addTask { _ = try? await pool.runIfActive { self.deliver(delivery) } } }
+            }
+        }
+    }
+
+    func dueDeliveries(limit: Int) throws -> [Delivery] {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let rows = try storage.query("""
+            SELECT d.event_id, d.subscriber, d.attempts, e.topic, e.publisher, e.user_id, e.occurred_at, e.data
+            FROM kernel_deliveries d JOIN kernel_events e ON e.id = d.event_id
+            WHERE d.status = 'pending' AND d.next_attempt_at <= ?
+            ORDER BY d.next_attempt_at, d.event_id LIMIT ?
+            """, [.int(now), .int(Int64(limit))])
+        return rows.compactMap { row in
+            guard let id = row["event_id"]?.string, let subscriber = row["subscriber"]?.string, let topic = row["topic"]?.string else { return nil }
+            let data = (try? JSONValue.parse(Array((row["data"]?.string ?? "null").utf8))) ?? .null
+            let record = EventRecord(id: id, topic: topic, kind: .action, publisher: row["publisher"]?.string ?? "",
+                                     userID: row["user_id"]?.string, occurredAt: row["occurred_at"]?.string ?? "", data: data)
+            return Delivery(record: record, subscriber: subscriber, attempts: row["attempts"]?.int ?? 0)
+        }
+    }
+
+    func earliestPending() throws -> Int64? {
+        let row = try storage.query("SELECT MIN(next_attempt_at) AS next FROM kernel_deliveries WHERE status = 'pending'", []).first
+        return row?["next"]?.int.map(Int64.init)
+    }
+
+    func deliver(_ d: Delivery) {
+        let plugin = subscriptions.withLock { $0.plugins[d.subscriber] }
+        let outcome: LoadedPlugin.EventOutcome
+        if let plugin, plugin.status == .running {
+            outcome = plugin.handleEvent(topic: d.record.topic, envelope: Array(d.record.envelope.encoded()), txn: 0)
+        } else {
+            outcome = .failed("the subscriber '\(d.subscriber)' is not running")
+        }
+        let attempts = d.attempts + 1
+        do {
+            switch outcome {
+            case .ok:
+                _ = try storage.execute("UPDATE kernel_deliveries SET status = 'delivered', attempts = ?, delivered_at = ?, last_error = NULL WHERE event_id = ? AND subscriber = ?",
+                                        [.int(Int64(attempts)), .text(Timestamp.now()), .text(d.record.id), .text(d.subscriber)])
+                metrics.increment("son1k_actions_delivered_total", labels: ["topic": d.record.topic, "subscriber": d.subscriber])
+            case .veto(let e):
+                try fail(d, attempts: attempts, error: "\(e.code): \(e.detail)")
+            case .failed(let message):
+                try fail(d, attempts: attempts, error: message)
+            }
+        } catch {
+            logger.error("cannot record the delivery of \(d.record.id) to \(d.subscriber): \(error)")
+        }
+    }
+
+    private func fail(_ d: Delivery, attempts: Int, error: String) throws {
+        let dead = attempts >= settings.eventMaxAttempts
+        let delay = Int64(settings.eventRetryBaseMilliseconds) << Int64(min(attempts - 1, 20))
+        let next = Int64(Date().timeIntervalSince1970 * 1000) + delay
+        _ = try storage.execute("UPDATE kernel_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE event_id = ? AND subscriber = ?",
+                                [.text(dead ? "dead" : "pending"), .int(Int64(attempts)), .int(next), .text(String(error.prefix(500))),
+                                 .text(d.record.id), .text(d.subscriber)])
+        metrics.increment(dead ? "son1k_actions_dead_total" : "son1k_actions_retried_total", labels: ["topic": d.record.topic, "subscriber": d.subscriber])
+        if dead { logger.warning("action \(d.record.topic) \(d.record.id) dead-lettered for \(d.subscriber) after \(attempts) attempts: \(error)") }
+    }
+
+    /// Put an event's dead deliveries back in the queue (admin retry).
+    func requeue(eventID: String) throws -> Int {
+        let changed = try storage.execute("UPDATE kernel_deliveries SET status = 'pending', attempts = 0, next_attempt_at = 0 WHERE event_id = ? AND status = 'dead'", [.text(eventID)])
+        if changed.changes > 0 { wake.signal() }
+        return changed.changes
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOPosix
+import Son1kPluginKit
+
+/// The one HTTP responder: every request, kernel or plugin, goes through the same steps.
+///
+/// 1. request id (the client's `X-Request-Id` when sane, otherwise a new one) and CORS;
+/// 2. routing: 404 for an unknown path, 405 with `Allow` for a known path and wrong method;
+/// 3. the body, collected up to the configured limit (413 beyond it);
+/// 4. on the plugin thread pool, off the event loops: credentials → principal, the route's
+///    auth level and the `{user_id}` rule (401/403), then the handler;
+/// 5. errors become `application/problem+json`; a client's mistake is never a 500.
+struct KernelResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let kernel: Kernel
+    let router: Router<RouteTarget>
+
+    func respond(to request: Hummingbird.Request, context: Context) async throws -> Hummingbird.Response {
+        let started = ContinuousClock.now
+        let requestID = Self.requestID(request.headers[.init("x-request-id")!])
+        var pattern = "unmatched"
+        var response: Hummingbird.Response
+        if request.method == .options, let preflight = kernel.cors.preflight(request) {
+            response = preflight
+        } else {
+            switch router.resolve(method: request.method.rawValue, path: request.uri.path) {
+            case .notFound:
+                response = Self.problem(PluginError(status: 404, code: "route_not_found", detail: "No route matches \(request.method.rawValue) \(request.uri.path)."))
+            case .methodNotAllowed(let allow):
+                response = Self.problem(PluginError(status: 405, code: "method_not_allowed",
+                                                    detail: "\(request.method.rawValue) is not allowed on \(request.uri.path); use \(allow.joined(separator: ", ")).",
+                                                    headers: ["Allow": allow.joined(separator: ", ")]))
+            case .found(let match):
+                pattern = match.pattern
+                response = await serve(match, request, requestID: requestID)
+            }
+        }
+        response.headers[.init("x-request-id")!] = requestID
+        kernel.cors.decorate(&response, for: request)
+        let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18 + Double((ContinuousClock.now - started).components.seconds)
+        kernel.metrics.increment("son1k_http_requests_total", labels: ["method": request.method.rawValue, "route": pattern, "status": String(response.status.code)])
+        kernel.metrics.observe("son1k_http_request_duration_seconds", seconds, labels: ["route": pattern])
+        return response
+    }
+
+    private func serve(_ match: Router<RouteTarget>.Match, _ request: Hummingbird.Request, requestID: String) async -> Hummingbird.Response {
+        let body: ByteBuffer
+        do {
+            if let length = request.headers[.contentLength].flatMap(Int.init), length > kernel.settings.maxBodyBytes { throw TooLarge() }
+            body = try await request.body.collect(upTo: kernel.settings.maxBodyBytes)
+        } catch {
+            return Self.problem(PluginError(status: 413, code: "body_too_large",
+                                            detail: "The request body is larger than the limit of \(kernel.settings.maxBodyBytes) bytes."))
+        }
+        let headers = request.headers.map { ($0.name.canonicalName, $0.value) }
+        let authorization = request.headers[.authorization]
+        let target = match.target
+        let isInline: Bool
+        if case .inline = target.handler { isInline = true } else { isInline = false }
+        let work: @Sendable () -> Hummingbird.Response = { [kernel] in
+            do {
+                // Inline routes are public and never touch the database, credentials included.
+                let (principal, invalid) = isInline ? (nil, false) : try kernel.authenticate(authorization)
+                try Authorizer.check(target.spec.auth, principal: principal, credentialsInvalid: invalid, params: match.params)
+                switch target.handler {
+                case .plugin(let plugin, let index):
+                    guard plugin.status == .running else {
+                        throw PluginError(status: 503, code: "plugin_unavailable", detail: "The plugin '\(plugin.name)' is not running.")
+                    }
+                    let r = plugin.handleRequest(PluginRequest(
+                        routeIndex: index, method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
+                        requestID: requestID, params: match.params, headers: headers, principal: principal, body: body))
+                    return Self.response(status: r.status, headers: r.headers, body: r.body)
+                case .kernel(let handler), .inline(let handler):
+                    let r = try handler(Son1kPluginKit.Request(
+                        method: request.method.rawValue, path: request.uri.path, rawQuery: request.uri.query ?? "",
+                        params: Dictionary(match.params, uniquingKeysWith: { a, _ in a }), headers: Dictionary(headers, uniquingKeysWith: { a, _ in a }),
+                        principal: principal, requestID: requestID, body: Array(buffer: body)))
+                    return Self.response(status: r.status, headers: r.headers, body: r.body)
+                }
+            } catch {
+                return Self.problem(HostContext.problem(for: error))
+            }
+        }
+        if isInline { return work() }
+        do {
+            return try await kernel.threadPool.runIfActive(work)
+        } catch {
+            return Self.problem(PluginError(status: 503, code: "shutting_down", detail: "The server is shutting down."))
+        }
+    }
+
+    struct TooLarge: Error {}
+
+    static func response(status: Int, headers: [(String, String)], body: [UInt8]) -> Hummingbird.Response {
+        var fields = HTTPFields()
+        for (name, value) in headers { if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) } }
+        return Hummingbird.Response(status: .init(code: status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func problem(_ error: PluginError) -> Hummingbird.Response {
+        let r = Son1kPluginKit.Response.problem(error)
+        return response(status: r.status, headers: r.headers, body: r.body)
+    }
+
+    /// The client's request id when it is short and plain, otherwise a fresh one.
+    static func requestID(_ given: String?) -> String {
+        if let given, (1...64).contains(given.count), given.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) { return given }
+        return IDs.make("req")
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Son1kPluginKit
+
+/// The kernel's own HTTP routes. Each is declared with the same ``RouteSpec`` plugins use,
+/// so auth, /openapi.json and /docs treat kernel and plugin routes alike.
+///
+/// The handlers reach the kernel through `kernel`, bound once the kernel is built (the
+/// routes are needed to build its router, before the kernel exists).
+final class KernelRoutes: @unchecked Sendable {
+    private(set) weak var bound: Kernel?
+    var kernel: Kernel { bound! }
+
+    func bind(_ kernel: Kernel) { bound = kernel }
+
+    var all: [RouteTarget] { systemRoutes + authRoutes + adminRoutes + blobRoutes }
+
+    func route(_ method: String, _ path: String, _ auth: AuthLevel, _ summary: String, description: String? = nil,
+               request: JSONValue? = nil, response: JSONValue? = nil, status: Int? = nil, inline: Bool = false,
+               _ handler: @escaping @Sendable (Request) throws -> Response) -> RouteTarget {
+        RouteTarget(spec: RouteSpec(method: method, path: path, auth: auth, summary: summary, description: description,
+                                    requestSchema: request, responseSchema: response, successStatus: status),
+                    handler: inline ? .inline(handler) : .kernel(handler))
+    }
+
+    /// `limit` (1–100, default 20) from the query string, or 422.
+    static func limit(_ req: Request) throws -> Int {
+        guard let raw = req.query("limit") else { return 20 }
+        guard let n = Int(raw), (1...100).contains(n) else { throw PluginError.invalid("limit", "must be an integer from 1 to 100.") }
+        return n
+    }
+}
+
+/// Shapes shared by several routes' OpenAPI schemas.
+enum Schemas {
+    static let user: JSONValue = [
+        "type": "object",
+        "properties": ["id": ["type": "string"], "email": ["type": "string"], "username": ["type": "string"],
+                       "role": ["type": "string", "enum": ["user", "admin"]], "created_at": ["type": "string", "format": "date-time"]],
+    ]
+    static let session: JSONValue = ["type": "object", "properties": ["token": ["type": "string"], "user": user]]
+    static func page(of item: JSONValue) -> JSONValue {
+        ["type": "object", "properties": ["items": ["type": "array", "items": item], "next_cursor": ["type": ["string", "null"]]]]
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOPosix
+import Son1kPluginKit
+
+/// The composition root: opens the database, loads the plugins, builds the router, serves.
+///
+/// `init` does everything that can fail at start-up (and throws ``BootFailure`` for what
+/// must stop the process: an unreadable database, a route conflict, a hook-order cycle);
+/// a problem confined to one plugin only disables that plugin. `run` serves until SIGINT
+/// or SIGTERM.
+public final class Kernel: Sendable {
+    public let config: KernelConfig
+    public var settings: KernelSettings { config.settings }
+    public let logger: Logger
+    public let storage: any Storage
+    public let plugins: PluginManager
+    public let identity: IdentityStore
+    public let metrics: MetricsRegistry
+    let transactions: TransactionTable
+    let events: EventBus
+    let blobs: BlobStore
+    let scheduler: Scheduler
+    let egress: EgressClient
+    let threadPool: NIOThreadPool
+    let cors: CORSPolicy
+    let loginLimiter: LoginRateLimiter
+    let stream: EventStream
+    let router: Router<RouteTarget>
+    let routes: KernelRoutes
+    let bootedAt = Date()
+
+    public init(config: KernelConfig, logger: Logger) throws {
+        self.config = config
+        self.logger = logger
+        let s = config.settings
+        try FileManager.default.createDirectory(atPath: s.dataDirectory, withIntermediateDirectories: true)
+        if s.databaseURL.hasPrefix("postgres") {
+            throw BootFailure(description: "DATABASE_URL points at PostgreSQL, which this build does not support yet; unset it to use the embedded SQLite database")
+        }
+        storage = try KernelTools.openStorage(s)
+        metrics = MetricsRegistry()
+        threadPool = NIOThreadPool(numberOfThreads: s.pluginThreads)
+        threadPool.start()
+        transactions = TransactionTable(storage: storage)
+        events = EventBus(storage: storage, transactions: transactions, settings: s, logger: logger, metrics: metrics)
+        blobs = try BlobStore(storage: storage, root: s.blobsPath)
+        egress = EgressClient()
+        cors = CORSPolicy(origins: s.corsOrigins)
+        stream = EventStream()
+        loginLimiter = LoginRateLimiter(maxPerAccount: s.loginMaxFailuresPerAccount, maxPerIP: s.loginMaxFailuresPerIP,
+                                        window: TimeInterval(s.loginWindowSeconds))
+        identity = IdentityStore(storage: storage, jwt: JWTSigner(secret: try Self.jwtSecret(s), ttlSeconds: s.tokenTTLSeconds),
+                                 bcryptCost: s.bcryptCost)
+        plugins = PluginManager(config: config, logger: logger)
+        scheduler = Scheduler(logger: logger) { [events] topic, publisher, data in
+            try events.publishAction(topic: topic, userID: nil, data: data, txn: 0, publisher: publisher)
+        }
+
+        // Plugins: open, order, check, then initialise. The router is built before init so
+        // a conflict stops start-up before any plugin ran code with side effects.
+        plugins.open(config: config)
+        plugins.resolveLoadOrder()
+        let routes = KernelRoutes()
+        var router = Router<RouteTarget>()
+        for target in routes.all {
+            try router.add(method: target.spec.method, path: target.spec.path, owner: "the kernel", target: target)
+        }
+        do {
+            try plugins.mountRoutes(into: &router)
+        } catch let conflict as Router<RouteTarget>.Conflict {
+            throw BootFailure(description: conflict.description)
+        }
+        try plugins.resolveHookOrder()
+        self.router = router
+        self.routes = routes
+        routes.bind(self)
+        plugins.migrate(storage: storage)
+        plugins.initialize(kernel: self)
+        events.configure(plugins.subscriptions())
+        events.addListener { [stream] in stream.publish($0) }
+        logBootReport()
+    }
+
+    /// The JWT signing secret: configured, or generated once and kept under the data directory.
+    static func jwtSecret(_ s: KernelSettings) throws -> String {
+        if !s.jwtSecret.isEmpty { return s.jwtSecret }
+        let path = "\(s.dataDirectory)/jwt_secret"
+        if let existing = FileManager.default.contents(atPath: path), !existing.isEmpty {
+            return String(decoding: existing, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let secret = Crypto.randomToken(48)
+        guard FileManager.default.createFile(atPath: path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw BootFailure(description: "cannot write the generated JWT secret to \(path)")
+        }
+        return secret
+    }
+
+    /// The credentials of the first admin, when this start created it (printed once).
+    public func ensureAdmin() throws -> (email: String, password: String)? {
+        guard try !identity.adminExists() else { return nil }
+        let password = settings.adminPassword.isEmpty ? Crypto.randomToken(15) : settings.adminPassword
+        let username = "admin"
+        _ = try identity.createUser(email: settings.adminEmail, username: username, password: password, role: "admin")
+        return (settings.adminEmail, password)
+    }
+
+    /// Resolve an `Authorization` header. Returns the principal, and whether credentials
+    /// were presented but proved nothing (expired or forged).
+    func authenticate(_ header: String?) throws -> (Principal?, Bool) {
+        guard let header else { return (nil, false) }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return (nil, true) }
+        let principal = try identity.principal(bearer: String(parts[1]).trimmingCharacters(in: .whitespaces))
+        return (principal, principal == nil)
+    }
+
+    private func logBootReport() {
+        logger.info("plugin load order: \(plugins.loadOrder.joined(separator: " → "))")
+        for (topic, order) in plugins.hookOrder.sorted(by: { $0.key < $1.key }) {
+            logger.info("hook order \(topic): \(order.joined(separator: " → "))")
+        }
+        for p in plugins.plugins {
+            if let reason = p.status.reason {
+                logger.warning("plugin \(p.name): \(p.status.name) — \(reason)")
+            } else {
+                logger.info("plugin \(p.name) \(p.manifest?.version ?? ""): \(p.status.name)")
+            }
+        }
+    }
+
+    // MARK: Serving
+
+    /// Serve HTTP until SIGINT/SIGTERM. `onListening` receives the URL once the socket is bound
+    /// (with port 0 the system picks a free port).
+    public func run(onListening: @escaping @Sendable (String) -> Void) async throws {
+        let responder = KernelResponder(kernel: self, router: router)
+        let app = Application(
+            responder: responder,
+            server: .http1WebSocketUpgrade { [self] request, _, _ in try await self.webSocketUpgrade(request) },
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "son1k"),
+            onServerRunning: { [settings] channel in
+                let port = channel.localAddress?.port ?? settings.port
+                onListening("http://\(settings.host):\(port)")
+            },
+            logger: logger
+        )
+        let dispatcher = Task { [events, threadPool] in await events.runDispatcher(pool: threadPool) }
+        defer {
+            dispatcher.cancel()
+            scheduler.cancelAll()
+            plugins.stopAll()
+        }
+        try await app.runService()
+    }
+
+    func webSocketUpgrade(_ request: HTTPRequest) async throws -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+        guard request.path?.split(separator: "?").first == "/api/events/ws" else { return .dontUpgrade }
+        var header = request.headerFields[.authorization]
+        if header == nil, let query = request.path?.split(separator: "?", maxSplits: 1).dropFirst().first {
+            let token = Son1kPluginKit.Request(method: "GET", path: "", rawQuery: String(query)).query("token")
+            header = token.map { "Bearer \($0)" }
+        }
+        let credentials = header
+        let principal = try await threadPool.runIfActive { [self] in try authenticate(credentials).0 }
+        // Without a user the request falls through to the route, which answers 401.
+        guard let principal, principal.role == "user" || principal.role == "admin" else { return .dontUpgrade }
+        return .upgrade([:]) { [stream] inbound, outbound, _ in
+            let (id, events) = stream.subscribe(userID: principal.id)
+            defer { stream.cancel(id) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { for try await _ in inbound {} }
+                group.addTask { for await text in events { try await outbound.write(.text(text)) } }
+                _ = try await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+import Son1kPluginKit
+
+/// The embedded database: one SQLite file in WAL mode through a GRDB pool (concurrent
+/// readers, one writer), with a busy timeout so other processes (the CLI) can share it,
+/// and foreign keys enforced.
+public final class SQLiteStorage: Storage, @unchecked Sendable {
+    public let dialect = "sqlite"
+    let pool: DatabasePool
+    let transactionTimeout: Double
+
+    public init(path: String, transactionTimeout: Double = 30) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        var config = Configuration()
+        config.busyMode = .timeout(5)
+        config.foreignKeysEnabled = true
+        config.maximumReaderCount = 8
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw StorageError(kind: .failed, message: "cannot open the database at \(path): \(error)")
+        }
+        self.transactionTimeout = transactionTimeout
+    }
+
+    public func execute(_ sql: String, _ params: [SQLValue]) throws -> StorageChanges {
+        try OpenTransactions.refuseAutocommitWrite()
+        return try Self.mapErrors { try pool.write { db in try Self.execute(db, sql, params) } }
+    }
+
+    public func query(_ sql: String, _ params: [SQLValue]) throws -> [StorageRow] {
+        try Self.mapErrors { try pool.read { db in try Self.query(db, sql, params) } }
+    }
+
+    public func begin() throws -> any StorageTransaction {
+        try SQLiteTransaction(pool: pool, timeout: transactionTimeout)
+    }
+
+    public func close() { try? pool.close() }
+
+    // MARK: - Statement helpers shared with SQLiteTransaction
+
+    static func execute(_ db: GRDB.Database, _ sql: String, _ params: [SQLValue]) throws -> StorageChanges {
+        try db.execute(sql: sql, arguments: arguments(params))
+        return StorageChanges(changes: db.changesCount, lastInsertID: db.lastInsertedRowID)
+    }
+
+    static func query(_ db: GRDB.Database, _ sql: String, _ params: [SQLValue]) throws -> [StorageRow] {
+        var rows: [StorageRow] = []
+        let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments(params))
+        while let row = try cursor.next() {
+            var out: StorageRow = [:]
+            for (name, value) in zip(row.columnNames, row.databaseValues) { out[name] = json(value) }
+            rows.append(out)
+        }
+        return rows
+    }
+
+    static func arguments(_ params: [SQLValue]) -> StatementArguments {
+        StatementArguments(params.map { value -> (any DatabaseValueConvertible)? in
+            switch value {
+            case .null: return nil
+            case .int(let i): return i
+            case .double(let d): return d
+            case .text(let s): return s
+            case .bool(let b): return b ? 1 : 0
+            }
+        })
+    }
+
+    static func json(_ value: DatabaseValue) -> JSONValue {
+        switch value.storage {
+        case .null: return .null
+        case .int64(let i): return .number(Double(i))
+        case .double(let d): return .number(d)
+        case .string(let s): return .string(s)
+        case .blob(let data): return .string(data.base64EncodedString())
+        }
+    }
+
+    static func mapErrors<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch { throw classify(error) }
+    }
+
+    static func classify(_ error: any Error) -> StorageError {
+        if let error = error as? StorageError { return error }
+        guard let error = error as? DatabaseError else { return StorageError(kind: .failed, message: "\(error)") }
+        let message = error.message ?? "\(error)"
+        switch error.resultCode {
+        case .SQLITE_CONSTRAINT: return StorageError(kind: .constraint, message: message)
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return StorageError(kind: .busy, message: message)
+        default: return StorageError(kind: .failed, message: message)
+        }
+    }
+}
+
+/// Guards against the one deadlock explicit transactions allow: a thread that holds an
+/// open transaction and then asks for an autocommit write would wait for itself forever.
+enum OpenTransactions {
+    private static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k, nil)
+        return k
+    }()
+
+    static var count: Int {
+        get { Int(bitPattern: pthread_getspecific(key)) }
+        set { pthread_setspecific(key, UnsafeRawPointer(bitPattern: newValue)) }
+    }
+
+    static func refuseAutocommitWrite() throws {
+        if count > 0 {
+            throw StorageError(kind: .misuse, message: "a transaction is open on this thread: run the statement in it (pass the transaction) instead of autocommit")
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import GRDB
+import Son1kPluginKit
+
+/// An explicit SQLite write transaction that outlives a single function call.
+///
+/// GRDB hands out a connection only inside a closure, while the plugin ABI begins, uses and
+/// commits a transaction through separate calls. So each transaction gets a thread that
+/// enters GRDB's writer (SQLite's single writer), runs `BEGIN IMMEDIATE`, and then executes
+/// the statements other threads hand it, one at a time, until commit or rollback. A
+/// transaction left idle past `timeout` is rolled back so a misbehaving plugin cannot hold
+/// the writer forever.
+final class SQLiteTransaction: StorageTransaction, @unchecked Sendable {
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var job: ((GRDB.Database) -> Void)?
+    private var state: State = .starting
+    private enum State { case starting, open, finished(String), failed(StorageError) }
+
+    init(pool: DatabasePool, timeout: Double) throws {
+        let thread = Thread { [self] in run(pool: pool, timeout: timeout) }
+        thread.name = "son1k-transaction"
+        thread.start()
+        condition.lock()
+        while case .starting = state { condition.wait() }
+        let started = state
+        condition.unlock()
+        if case .failed(let error) = started { throw error }
+        OpenTransactions.count += 1
+    }
+
+    var isOpen: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        if case .open = state { return true }
+        return false
+    }
+
+    func execute(_ sql: String, _ params: [SQLValue]) throws -> StorageChanges {
+        try perform { db in try SQLiteStorage.execute(db, sql, params) }
+    }
+
+    func query(_ sql: String, _ params: [SQLValue]) throws -> [StorageRow] {
+        try perform { db in try SQLiteStorage.query(db, sql, params) }
+    }
+
+    func commit() throws {
+        defer { end() }
+        try perform(finishing: "committed") { db in try db.commit() }
+    }
+
+    func rollback() {
+        defer { end() }
+        _ = try? perform(finishing: "rolled back") { db in try db.rollback() }
+    }
+
+    private var ended = false
+    private func end() {
+        condition.lock()
+        let first = !ended
+        ended = true
+        condition.unlock()
+        if first { OpenTransactions.count -= 1 }
+    }
+
+    /// Hand `body` to the transaction's thread and wait for its result.
+    private func perform<T>(finishing: String? = nil, _ body: @escaping (GRDB.Database) throws -> T) throws -> T {
+        var result: Result<T, any Error>?
+        condition.lock()
+        defer { condition.unlock() }
+        switch state {
+        case .open: break
+        case .finished(let how): throw StorageError(kind: .closed, message: "the transaction was already \(how)")
+        case .failed(let error): throw error
+        case .starting: throw StorageError(kind: .misuse, message: "the transaction has not started")
+        }
+        job = { [self] db in
+            let r = Result { try SQLiteStorage.mapErrors { try body(db) } }
+            condition.lock()
+            result = r
+            if let finishing { state = .finished(finishing) }
+            condition.broadcast()
+            condition.unlock()
+        }
+        condition.broadcast()
+        while result == nil { condition.wait() }
+        return try result!.get()
+    }
+
+    private func run(pool: DatabasePool, timeout: Double) {
+        do {
+            try pool.writeWithoutTransaction { db in
+                try db.beginTransaction(.immediate)
+                condition.lock()
+                state = .open
+                condition.broadcast()
+                while case .open = state {
+                    if let next = job {
+                        job = nil
+                        condition.unlock()
+                        next(db)
+                        condition.lock()
+                        continue
+                    }
+                    if !condition.wait(until: Date().addingTimeInterval(timeout)), job == nil, case .open = state {
+                        state = .finished("rolled back after \(Int(timeout)) s without a commit")
+                        condition.unlock()
+                        try? db.rollback()
+                        condition.lock()
+                    }
+                }
+                condition.broadcast()
+                condition.unlock()
+            }
+        } catch {
+            condition.lock()
+            state = .failed(SQLiteStorage.classify(error))
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+}

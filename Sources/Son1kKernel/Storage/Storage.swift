@@ -1,0 +1,74 @@
+import Son1kPluginKit
+
+/// A row as the kernel hands it around: column name → value.
+public typealias StorageRow = [String: JSONValue]
+
+/// What a statement changed.
+public struct StorageChanges: Sendable, Equatable {
+    public var changes: Int
+    public var lastInsertID: Int64
+}
+
+/// A database failure, classified so the HTTP layer can answer sensibly.
+public struct StorageError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable { case constraint, busy, closed, misuse, failed }
+    public var kind: Kind
+    public var message: String
+    public var description: String { message }
+
+    /// The problem a plugin receives for this error.
+    public var pluginError: PluginError {
+        switch kind {
+        case .constraint: return PluginError(status: 409, code: "constraint_violation", detail: message)
+        case .busy: return PluginError(status: 503, code: "database_busy", detail: message)
+        case .closed, .misuse: return PluginError(status: 500, code: "transaction_closed", detail: message)
+        case .failed: return PluginError(status: 500, code: "database_error", detail: message)
+        }
+    }
+}
+
+/// The kernel's database, as every layer above it sees it.
+///
+/// Statements use the portable subset of SQL that SQLite and PostgreSQL share, with `?`
+/// placeholders, so a PostgreSQL implementation can replace the SQLite one without any
+/// plugin noticing. Implementations must be safe to call from any thread.
+public protocol Storage: Sendable {
+    /// `sqlite` or `postgres`.
+    var dialect: String { get }
+    /// Run one statement in its own transaction.
+    func execute(_ sql: String, _ params: [SQLValue]) throws -> StorageChanges
+    /// Read rows (concurrently with other readers where the engine allows).
+    func query(_ sql: String, _ params: [SQLValue]) throws -> [StorageRow]
+    /// Start a write transaction. It holds the writer until committed or rolled back.
+    func begin() throws -> any StorageTransaction
+    /// Close connections; further calls fail.
+    func close()
+}
+
+/// An open write transaction. Statements of one transaction run in order; it must be
+/// ended exactly once with ``commit()`` or ``rollback()``.
+public protocol StorageTransaction: AnyObject, Sendable {
+    func execute(_ sql: String, _ params: [SQLValue]) throws -> StorageChanges
+    func query(_ sql: String, _ params: [SQLValue]) throws -> [StorageRow]
+    func commit() throws
+    func rollback()
+    /// False once committed, rolled back or expired.
+    var isOpen: Bool { get }
+}
+
+extension Storage {
+    /// Run `body` in a transaction: committed when it returns, rolled back when it throws.
+    public func transaction<T>(_ body: (any StorageTransaction) throws -> T) throws -> T {
+        let tx = try begin()
+        do {
+            let result = try body(tx)
+            try tx.commit()
+            return result
+        } catch {
+            tx.rollback()
+            throw error
+        }
+    }
+
+    public func execute(_ sql: String) throws -> StorageChanges { try execute(sql, []) }
+}

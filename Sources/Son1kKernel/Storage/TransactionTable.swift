@@ -1,0 +1,64 @@
+import Son1kPluginKit
+import Synchronization
+
+/// The open transactions plugins hold, by handle.
+///
+/// A handle crosses the ABI as an integer, so a hook subscriber can write inside its
+/// publisher's transaction. Actions published in a transaction are remembered here and
+/// handed to the event bus only when the transaction commits.
+final class TransactionTable: Sendable {
+    struct Entry {
+        var transaction: any StorageTransaction
+        var owner: String
+        var actions: [EventRecord] = []
+    }
+
+    private let storage: any Storage
+    private let entries = Mutex<[UInt64: Entry]>([:])
+    private let nextHandle = Mutex<UInt64>(1)
+    /// Called with the actions a transaction published, after it committed.
+    private let committed = Mutex<(@Sendable ([EventRecord]) -> Void)?>(nil)
+
+    init(storage: any Storage) {
+        self.storage = storage
+    }
+
+    /// Set once at boot by the event bus.
+    func onCommit(_ handler: @escaping @Sendable ([EventRecord]) -> Void) {
+        committed.withLock { $0 = handler }
+    }
+
+    func begin(owner: String) throws -> UInt64 {
+        let tx = try storage.begin()
+        let handle = nextHandle.withLock { h in
+            defer { h += 1 }
+            return h
+        }
+        entries.withLock { $0[handle] = Entry(transaction: tx, owner: owner) }
+        return handle
+    }
+
+    func get(_ handle: UInt64) throws -> any StorageTransaction {
+        guard let tx = entries.withLock({ $0[handle]?.transaction }), tx.isOpen else {
+            throw PluginError(status: 500, code: "transaction_closed", detail: "Transaction \(handle) is not open (committed, rolled back or expired).")
+        }
+        return tx
+    }
+
+    /// Remember an action to announce once `handle` commits.
+    func recordAction(_ event: EventRecord, in handle: UInt64) {
+        entries.withLock { $0[handle]?.actions.append(event) }
+    }
+
+    func commit(_ handle: UInt64) throws {
+        guard let entry = entries.withLock({ $0.removeValue(forKey: handle) }) else {
+            throw PluginError(status: 500, code: "transaction_closed", detail: "Transaction \(handle) is not open.")
+        }
+        try entry.transaction.commit()
+        if !entry.actions.isEmpty, let handler = committed.withLock({ $0 }) { handler(entry.actions) }
+    }
+
+    func rollback(_ handle: UInt64) {
+        entries.withLock { $0.removeValue(forKey: handle) }?.transaction.rollback()
+    }
+}

@@ -1,0 +1,118 @@
+import CSon1kABI
+import Foundation
+
+/// Everything a handler may use: typed config, the database, events, services, outbound
+/// HTTP, blobs, logs and metrics. Handed to every route, event and service handler.
+///
+/// A `Context` is a value; it is safe to use from the handler's thread and to capture.
+public struct Context<Config: PluginConfig>: Sendable {
+    /// The plugin's configuration, validated by the kernel and with defaults applied.
+    public let config: Config
+    /// Autocommit database access; inside a hook handler, the publisher's transaction.
+    public let db: Database
+    public let log: Log
+    public let metrics: Metrics
+    public let http: HTTPClient
+    public let blobs: Blobs
+    let host: HostBridge
+
+    init(config: Config, host: HostBridge, txn: UInt64 = 0) {
+        self.config = config
+        self.host = host
+        self.db = Database(host: host, txn: txn)
+        self.log = Log(host: host)
+        self.metrics = Metrics(host: host)
+        self.http = HTTPClient(host: host)
+        self.blobs = Blobs(host: host)
+    }
+
+    /// Publish a hook: subscribers run now, in order, inside `tx`'s transaction (or in
+    /// their own when `tx` is nil). Returns the payload as they left it. A veto is thrown
+    /// as ``PluginError``; let it propagate so the transaction rolls back and the client
+    /// receives the subscriber's status.
+    @discardableResult
+    public func publishHook<T: Encodable>(_ topic: String, _ data: T, userID: String? = nil, in tx: Database? = nil) throws -> JSONValue {
+        let out = try publish(SON1K_EVENT_HOOK, topic, data, userID, tx)
+        return try JSONValue.parse(out)["data"]
+    }
+
+    /// Publish an action: recorded in the outbox inside `tx` (delivered once it commits) or
+    /// on its own when `tx` is nil. Returns the event id.
+    @discardableResult
+    public func publishAction<T: Encodable>(_ topic: String, _ data: T, userID: String? = nil, in tx: Database? = nil) throws -> String {
+        let out = try publish(SON1K_EVENT_ACTION, topic, data, userID, tx)
+        return try JSONValue.parse(out)["id"].string ?? ""
+    }
+
+    private func publish<T: Encodable>(_ kind: Int, _ topic: String, _ data: T, _ userID: String?, _ tx: Database?) throws -> [UInt8] {
+        var payload: JSONValue = ["data": try JSONValue.from(data)]
+        if let userID { payload["user_id"] = .string(userID) }
+        let text = payload.jsonString
+        let txn = tx?.txn ?? 0
+        return try host.call { ctx, out in
+            withUTF8Pointer(topic) { t, tl in
+                withUTF8Pointer(text) { p, pl in host.api.pointee.publish!(ctx, txn, Int32(kind), t, tl, p, pl, out) }
+            }
+        }
+    }
+
+    /// Call a service another plugin offers (`requires` it so it is loaded first).
+    public func call<In: Encodable>(_ service: String, _ input: In) throws -> JSONValue {
+        let text = try JSONValue.from(input).jsonString
+        let out = try host.call { ctx, out in
+            withUTF8Pointer(service) { s, sl in
+                withUTF8Pointer(text) { i, il in host.api.pointee.call!(ctx, s, sl, i, il, out) }
+            }
+        }
+        return try JSONValue.parse(out)
+    }
+
+    /// Ask the kernel to publish the action `topic` every `seconds`. Call from `start`.
+    public func schedule(every seconds: Int, topic: String) throws {
+        _ = try host.call { ctx, out in
+            withUTF8Pointer(topic) { t, tl in host.api.pointee.schedule!(ctx, UInt32(seconds), t, tl, out) }
+        }
+    }
+
+    /// A secret from the config (a field declared with ``ConfigConstraint/secret(_:)``).
+    public func secret(_ name: String) throws -> String {
+        let out = try host.call { ctx, out in
+            withUTF8Pointer(name) { n, nl in host.api.pointee.secret_get!(ctx, n, nl, out) }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The kernel's clock.
+    public var now: Date {
+        Date(timeIntervalSince1970: Double(host.api.pointee.now_ms!(host.ctx)) / 1000)
+    }
+
+    /// This context, with `db` bound to a hook publisher's transaction.
+    func bound(to txn: UInt64) -> Context { Context(config: config, host: host, txn: txn) }
+}
+
+/// Log lines tagged with the plugin's name and written by the kernel's logger.
+public struct Log: Sendable {
+    let host: HostBridge
+    public func debug(_ message: String) { write(SON1K_LOG_DEBUG, message) }
+    public func info(_ message: String) { write(SON1K_LOG_INFO, message) }
+    public func warning(_ message: String) { write(SON1K_LOG_WARNING, message) }
+    public func error(_ message: String) { write(SON1K_LOG_ERROR, message) }
+    private func write(_ level: Int, _ message: String) {
+        withUTF8Pointer(message) { host.api.pointee.log!(host.ctx, Int32(level), $0, $1) }
+    }
+}
+
+/// Metrics exported at `GET /metrics` as `son1k_plugin_<name>{plugin="…"}`.
+public struct Metrics: Sendable {
+    let host: HostBridge
+    public func increment(_ name: String, by value: Double = 1, labels: [String: String] = [:]) { record(SON1K_METRIC_COUNTER, name, value, labels) }
+    public func gauge(_ name: String, _ value: Double, labels: [String: String] = [:]) { record(SON1K_METRIC_GAUGE, name, value, labels) }
+    public func observe(_ name: String, _ value: Double, labels: [String: String] = [:]) { record(SON1K_METRIC_HISTOGRAM, name, value, labels) }
+    private func record(_ kind: Int, _ name: String, _ value: Double, _ labels: [String: String]) {
+        let text = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        withUTF8Pointer(name) { n, nl in
+            withUTF8Pointer(text) { l, ll in host.api.pointee.metric!(host.ctx, Int32(kind), n, nl, value, l, ll) }
+        }
+    }
+}

@@ -1,0 +1,203 @@
+import CSon1kABI
+import Foundation
+
+/// Build this plugin's C function table. Call it from the plugin's only exported symbol:
+///
+/// ```swift
+/// @_cdecl("son1k_plugin_entry")
+/// public func son1kPluginEntry() -> UnsafeRawPointer { export(HelloPlugin.self) }
+/// ```
+///
+/// The table, the manifest and the plugin instance live for the rest of the process
+/// (the kernel never unloads a plugin). Calling `export` again returns the same table.
+public func export<P: Plugin>(_ type: P.Type) -> UnsafeRawPointer {
+    exportLock.lock()
+    defer { exportLock.unlock() }
+    if let table = exportedTable { return UnsafeRawPointer(table) }
+    let driver = Driver<P>()
+    activeDriver = driver
+    let table = UnsafeMutablePointer<son1k_plugin_api_t>.allocate(capacity: 1)
+    table.initialize(to: son1k_plugin_api_t(
+        abi_version: UInt32(SON1K_ABI_MAJOR << 16 | SON1K_ABI_MINOR),
+        struct_size: UInt32(MemoryLayout<son1k_plugin_api_t>.size),
+        build_info: UnsafePointer(strdup(BuildInfo.swiftCompiler)),
+        manifest: UnsafePointer(strdup(driver.manifestJSON)),
+        manifest_len: driver.manifestJSON.utf8.count,
+        init: { host, ctx, config, configLen, err in
+            activeDriver!.initialize(host: host!, ctx: ctx!, config: config, configLen: configLen, err: err!)
+        },
+        start: { err in activeDriver!.start(err: err!) },
+        handle_request: { req, resp in activeDriver!.handleRequest(req!, resp!) },
+        handle_event: { topic, topicLen, envelope, envelopeLen, txn, out in
+            activeDriver!.handleEvent(string(topic, topicLen), envelope, envelopeLen, txn, out!)
+        },
+        handle_call: { service, serviceLen, input, inputLen, out in
+            activeDriver!.handleCall(string(service, serviceLen), input, inputLen, out!)
+        },
+        stop: { activeDriver!.stop() },
+        free_buffer: { buffer in
+            guard let buffer else { return }
+            free(buffer.pointee.data)
+            buffer.pointee = son1k_buffer_t(data: nil, len: 0)
+        }
+    ))
+    exportedTable = table
+    return UnsafeRawPointer(table)
+}
+
+// Written once under `exportLock` by `export`, before the kernel can call anything else;
+// read-only afterwards. Each plugin embeds its own copy of this module, so these globals
+// are per plugin.
+nonisolated(unsafe) private var activeDriver: (any PluginDriver)?
+nonisolated(unsafe) private var exportedTable: UnsafeMutablePointer<son1k_plugin_api_t>?
+private let exportLock = NSLock()
+
+/// The type-erased face of ``Driver`` that the C entry points call.
+protocol PluginDriver: AnyObject, Sendable {
+    func initialize(host: UnsafePointer<son1k_host_api_t>, ctx: OpaquePointer, config: UnsafePointer<CChar>?, configLen: Int,
+                    err: UnsafeMutablePointer<son1k_buffer_t>) -> son1k_status_t
+    func start(err: UnsafeMutablePointer<son1k_buffer_t>) -> son1k_status_t
+    func handleRequest(_ req: UnsafePointer<son1k_request_t>, _ resp: UnsafeMutablePointer<son1k_response_t>) -> son1k_status_t
+    func handleEvent(_ topic: String, _ envelope: UnsafePointer<CChar>?, _ len: Int, _ txn: UInt64,
+                     _ out: UnsafeMutablePointer<son1k_buffer_t>) -> son1k_status_t
+    func handleCall(_ service: String, _ input: UnsafePointer<CChar>?, _ len: Int, _ out: UnsafeMutablePointer<son1k_buffer_t>) -> son1k_status_t
+    func stop()
+}
+
+/// Adapts one ``Plugin`` type to the C ABI.
+final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
+    let plugin: P
+    let registry: Registry<P.Config>
+    let manifestJSON: String
+    /// Set once by `initialize`, which the kernel calls before any handler.
+    private var context: Context<P.Config>?
+
+    init() {
+        plugin = P()
+        var r = Registry<P.Config>()
+        plugin.register(&r)
+        registry = r
+        var manifest = P.manifest
+        manifest.configSchema = ConfigCoding.schema(P.Config.self)
+        manifest.routes = r.routes.map(\.spec)
+        manifest.subscriptions = (r.hooks.values.map(\.spec) + r.actions.values.map(\.spec)).sorted { ($0.topic, $0.kind.rawValue) < ($1.topic, $1.kind.rawValue) }
+        manifest.services = r.services.keys.sorted()
+        manifest.migrations = P.migrations
+        manifestJSON = (try? JSONValue.from(manifest).jsonString) ?? "{}"
+    }
+
+    func initialize(host: UnsafePointer<son1k_host_api_t>, ctx: OpaquePointer, config: UnsafePointer<CChar>?, configLen: Int,
+                    err: UnsafeMutablePointer<son1k_buffer_t>) -> son1k_status_t {
+        let bridge = HostBridge(api: host, ctx: ctx)
+        do {
+            let bytes = config.map { Array(UnsafeRawBufferPointer(start: $0, count: configLen)) } ?? []
+            let cfg = try ConfigCoding.decode(P.Config.self, from: bytes)
+            let context = Context(config: cfg, host: bridge)
+            try plugin.setUp(context)
+            self.context = context
+            return Int32(SON1K_OK)
+        } catch {
+            err.pointee = pluginBuffer(Array("\(error)".utf8))
+            return Int32(SON1K_ERR_FAILED)
+        }
+    }
+
+    func start(err: UnsafeMutablePointer<son1k_buffer_t>) -> son1k_status_t {
+        do {
+            try plugin.start(context!)
+            return Int32(SON1K_OK)
+        } catch {
+            err.pointee = pluginBuffer(Array("\(error)".utf8))
+            return Int32(SON1K_ERR_FAILED)
+        }
+    }
+
+    func handleRequest(_ req: UnsafePointer<son1k_request_t>, _ resp: UnsafeMutablePointer<son1k_response_t>) -> son1k_status_t {
+        let r = req.pointee
+        let index = Int(r.route_index)
+        guard let context, registry.routes.indices.contains(index) else {
+            write(.problem(PluginError(status: 404, code: "route_not_found", detail: "The plugin has no such route.")), to: resp)
+            return Int32(SON1K_OK)
+        }
+        let request = Self.request(from: r)
+        let response: Response
+        do {
+            response = try registry.routes[index].handler(request, context)
+        } catch let error as PluginError {
+            response = .problem(error)
+        } catch {
+            context.log.error("\(request.method) \(request.path) failed: \(error)")
+            response = .problem(PluginError(status: 500, code: "plugin_error",
+                                            detail: "The plugin '\(P.manifest.name)' failed to handle the request."))
+        }
+        write(response, to: resp)
+        return Int32(SON1K_OK)
+    }
+
+    func handleEvent(_ topic: String, _ envelope: UnsafePointer<CChar>?, _ len: Int, _ txn: UInt64,
+                     _ out: UnsafeMutablePointer<son1k_buffer_t>) -> son1k_status_t {
+        guard let context else { return Int32(SON1K_ERR_FAILED) }
+        do {
+            let bytes = envelope.map { Array(UnsafeRawBufferPointer(start: $0, count: len)) } ?? []
+            let event = try JSONDecoder().decode(Event.self, from: Data(bytes))
+            switch event.kind {
+            case .hook:
+                guard let hook = registry.hooks[topic] else { return Int32(SON1K_OK) }
+                switch try hook.handler(event, context.bound(to: txn)) {
+                case .continue: break
+                case .replace(let data): out.pointee = pluginBuffer(Array((["data": data] as JSONValue).encoded()))
+                }
+            case .action:
+                guard let action = registry.actions[topic] else { return Int32(SON1K_OK) }
+                try action.handler(event, context)
+            }
+            return Int32(SON1K_OK)
+        } catch let error as PluginError {
+            out.pointee = pluginBuffer(Array((try? JSONEncoder().encode(error)) ?? Data()))
+            return Int32(SON1K_VETO)
+        } catch {
+            out.pointee = pluginBuffer(Array("\(error)".utf8))
+            return Int32(SON1K_ERR_FAILED)
+        }
+    }
+
+    func handleCall(_ service: String, _ input: UnsafePointer<CChar>?, _ len: Int, _ out: UnsafeMutablePointer<son1k_buffer_t>) -> son1k_status_t {
+        guard let context, let handler = registry.services[service] else { return Int32(SON1K_ERR_NOT_FOUND) }
+        do {
+            let bytes = input.map { Array(UnsafeRawBufferPointer(start: $0, count: len)) } ?? []
+            let value = try handler(bytes.isEmpty ? .null : JSONValue.parse(bytes), context)
+            out.pointee = pluginBuffer(Array(value.encoded()))
+            return Int32(SON1K_OK)
+        } catch let error as PluginError {
+            out.pointee = pluginBuffer(Array((try? JSONEncoder().encode(error)) ?? Data()))
+            return Int32(SON1K_ERR_FAILED)
+        } catch {
+            let problem = PluginError(status: 500, code: "service_failed", detail: "The service '\(service)' failed: \(error)")
+            out.pointee = pluginBuffer(Array((try? JSONEncoder().encode(problem)) ?? Data()))
+            return Int32(SON1K_ERR_FAILED)
+        }
+    }
+
+    func stop() { plugin.stop() }
+
+    private func write(_ response: Response, to resp: UnsafeMutablePointer<son1k_response_t>) {
+        var headerText = ""
+        for (name, value) in response.headers { headerText += "\(name): \(value)\n" }
+        resp.pointee = son1k_response_t(status: Int32(response.status), headers: pluginBuffer(Array(headerText.utf8)),
+                                        body: pluginBuffer(response.body))
+    }
+
+    static func request(from r: son1k_request_t) -> Request {
+        var params: [String: String] = [:]
+        for i in 0..<r.params_count { params[string(r.params[i].name)] = string(r.params[i].value) }
+        var headers: [String: String] = [:]
+        headers.reserveCapacity(r.headers_count)
+        for i in 0..<r.headers_count { headers[string(r.headers[i].name)] = string(r.headers[i].value) }
+        let principalID = string(r.principal_id)
+        let principal = principalID.isEmpty ? nil : Principal(
+            id: principalID, role: string(r.principal_role), kind: Principal.Kind(rawValue: string(r.principal_kind)) ?? .user)
+        let body = r.body.map { Array(UnsafeBufferPointer(start: $0, count: r.body_len)) } ?? []
+        return Request(method: string(r.method), path: string(r.path), rawQuery: string(r.query), params: params,
+                       headers: headers, principal: principal, requestID: string(r.request_id), body: body)
+    }
+}

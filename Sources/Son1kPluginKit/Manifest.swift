@@ -1,0 +1,175 @@
+/// Who may call a route.
+///
+/// - `public`: anyone, no credentials.
+/// - `user`: a signed-in user (or an admin).
+/// - `worker`: a worker API token (or an admin).
+/// - `admin`: an admin only.
+///
+/// Independently of the level, a route whose path contains `{user_id}` serves only the
+/// user named there, or an admin.
+public enum AuthLevel: String, Codable, Sendable, CaseIterable {
+    case `public`, user, worker, admin
+}
+
+/// A plugin another plugin needs. Written as a string literal for a required dependency.
+public struct Requirement: Codable, Sendable, Hashable, ExpressibleByStringLiteral {
+    public var name: String
+    /// An optional requirement only orders loading; a missing one does not disable the plugin.
+    public var optional: Bool
+
+    public init(_ name: String, optional: Bool = false) {
+        self.name = name
+        self.optional = optional
+    }
+    public init(stringLiteral value: String) { self.init(value) }
+
+    public static func optional(_ name: String) -> Requirement { .init(name, optional: true) }
+}
+
+/// One HTTP route as the manifest declares it.
+public struct RouteSpec: Codable, Sendable, Hashable {
+    public var method: String
+    /// The path with `{name}` parameters, e.g. `/api/plays/{id}`.
+    public var path: String
+    public var auth: AuthLevel
+    public var summary: String
+    public var description: String?
+    /// JSON Schema of the request body, shown in /openapi.json.
+    public var requestSchema: JSONValue?
+    /// JSON Schema of the success response body, shown in /openapi.json.
+    public var responseSchema: JSONValue?
+    /// The success status documented in /openapi.json (200 unless said otherwise).
+    public var successStatus: Int?
+
+    public init(method: String, path: String, auth: AuthLevel, summary: String, description: String? = nil,
+                requestSchema: JSONValue? = nil, responseSchema: JSONValue? = nil, successStatus: Int? = nil) {
+        self.method = method.uppercased()
+        self.path = path
+        self.auth = auth
+        self.summary = summary
+        self.description = description
+        self.requestSchema = requestSchema
+        self.responseSchema = responseSchema
+        self.successStatus = successStatus
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case method, path, auth, summary, description
+        case requestSchema = "request_schema", responseSchema = "response_schema", successStatus = "success_status"
+    }
+}
+
+/// The two kinds of event on the bus.
+public enum EventKind: String, Codable, Sendable {
+    /// Synchronous, inside the publisher's transaction; subscribers may modify or veto.
+    case hook
+    /// Durable, delivered after commit at least once to every subscriber.
+    case action
+}
+
+/// A subscription to one topic.
+public struct SubscriptionSpec: Codable, Sendable, Hashable {
+    public var topic: String
+    public var kind: EventKind
+    /// Lower runs first among hook subscribers not ordered by `before`/`after`.
+    public var priority: Int
+    /// Plugins whose hook handler for this topic must run after this one.
+    public var before: [String]
+    /// Plugins whose hook handler for this topic must run before this one.
+    public var after: [String]
+
+    public init(topic: String, kind: EventKind, priority: Int = 0, before: [String] = [], after: [String] = []) {
+        self.topic = topic
+        self.kind = kind
+        self.priority = priority
+        self.before = before
+        self.after = after
+    }
+}
+
+/// One ordered schema change. Applied once; its checksum is recorded, and editing an
+/// applied migration disables the plugin instead of silently diverging.
+public struct Migration: Codable, Sendable, Hashable {
+    public var version: Int
+    public var sql: String
+
+    public init(_ version: Int, _ sql: String) {
+        self.version = version
+        self.sql = sql
+    }
+}
+
+/// Everything the kernel learns about a plugin before initialising it.
+///
+/// The manifest crosses the ABI as JSON; this type is its Swift form. Swift plugins get one
+/// built from their ``Plugin`` declaration; a plugin in C writes the JSON by hand.
+public struct Manifest: Codable, Sendable {
+    public var name: String
+    public var version: String
+    public var description: String
+    public var requires: [Requirement]
+    public var configSchema: JSONValue
+    public var routes: [RouteSpec]
+    public var subscriptions: [SubscriptionSpec]
+    public var services: [String]
+    public var migrations: [Migration]
+
+    public init(name: String, version: String, description: String = "", requires: [Requirement] = []) {
+        self.name = name
+        self.version = version
+        self.description = description
+        self.requires = requires
+        self.configSchema = ["type": "object", "properties": [:]]
+        self.routes = []
+        self.subscriptions = []
+        self.services = []
+        self.migrations = []
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, version, description, requires, routes, subscriptions, services, migrations
+        case configSchema = "config_schema"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        version = try c.decode(String.self, forKey: .version)
+        description = try c.decodeIfPresent(String.self, forKey: .description) ?? ""
+        requires = try c.decodeIfPresent([Requirement].self, forKey: .requires) ?? []
+        configSchema = try c.decodeIfPresent(JSONValue.self, forKey: .configSchema) ?? ["type": "object"]
+        routes = try c.decodeIfPresent([RouteSpec].self, forKey: .routes) ?? []
+        subscriptions = try c.decodeIfPresent([SubscriptionSpec].self, forKey: .subscriptions) ?? []
+        services = try c.decodeIfPresent([String].self, forKey: .services) ?? []
+        migrations = try c.decodeIfPresent([Migration].self, forKey: .migrations) ?? []
+    }
+}
+
+extension Requirement {
+    public init(from decoder: any Decoder) throws {
+        if let name = try? decoder.singleValueContainer().decode(String.self) {
+            self.init(name)
+            return
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(try c.decode(String.self, forKey: .name), optional: try c.decodeIfPresent(Bool.self, forKey: .optional) ?? false)
+    }
+}
+
+/// The toolchain identity written into `build_info`. Swift has no stable ABI on Linux, so
+/// the kernel refuses a Swift plugin built by a different compiler release.
+public enum BuildInfo {
+    public static let swiftCompiler: String = {
+        #if compiler(>=6.5)
+        return "swift-6.5+"
+        #elseif compiler(>=6.4)
+        return "swift-6.4"
+        #elseif compiler(>=6.3)
+        return "swift-6.3"
+        #elseif compiler(>=6.2)
+        return "swift-6.2"
+        #else
+        return "swift-older"
+        #endif
+    }()
+}

@@ -1,0 +1,83 @@
+/// Where a plugin declares its routes, event handlers and services. The kernel learns them
+/// from the manifest built out of this registry; the handlers stay inside the plugin.
+///
+/// ```swift
+/// func register(_ r: inout Registry<Config>) {
+///     r.get("/api/hello/{name}", auth: .public, summary: "Greet someone") { req, ctx in
+///         try .json(["message": "\(ctx.config.greeting), \(req.param("name"))"])
+///     }
+///     r.onAction("generation.completed") { event, ctx in /* ... */ }
+/// }
+/// ```
+///
+/// Handlers run on the kernel's plugin threads, concurrently: anything they share must be
+/// thread-safe (the database is).
+public struct Registry<Config: PluginConfig> {
+    public typealias RouteHandler = @Sendable (Request, Context<Config>) throws -> Response
+    public typealias HookHandler = @Sendable (Event, Context<Config>) throws -> HookOutcome
+    public typealias ActionHandler = @Sendable (Event, Context<Config>) throws -> Void
+    public typealias ServiceHandler = @Sendable (JSONValue, Context<Config>) throws -> JSONValue
+
+    var routes: [(spec: RouteSpec, handler: RouteHandler)] = []
+    var hooks: [String: (spec: SubscriptionSpec, handler: HookHandler)] = [:]
+    var actions: [String: (spec: SubscriptionSpec, handler: ActionHandler)] = [:]
+    var services: [String: ServiceHandler] = [:]
+
+    init() {}
+
+    /// Declare a route. `path` uses `{name}` parameters; `request`/`response` are JSON
+    /// Schemas shown in /openapi.json; `status` is the documented success status.
+    public mutating func route(_ method: String, _ path: String, auth: AuthLevel, summary: String, description: String? = nil,
+                               request: JSONValue? = nil, response: JSONValue? = nil, status: Int? = nil,
+                               _ handler: @escaping RouteHandler) {
+        let spec = RouteSpec(method: method, path: path, auth: auth, summary: summary, description: description,
+                             requestSchema: request, responseSchema: response, successStatus: status)
+        routes.append((spec, handler))
+    }
+
+    public mutating func get(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,
+                             response: JSONValue? = nil, _ handler: @escaping RouteHandler) {
+        route("GET", path, auth: auth, summary: summary, description: description, response: response, handler)
+    }
+
+    public mutating func post(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,
+                              request: JSONValue? = nil, response: JSONValue? = nil, status: Int? = nil,
+                              _ handler: @escaping RouteHandler) {
+        route("POST", path, auth: auth, summary: summary, description: description, request: request, response: response, status: status, handler)
+    }
+
+    public mutating func put(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,
+                             request: JSONValue? = nil, response: JSONValue? = nil, _ handler: @escaping RouteHandler) {
+        route("PUT", path, auth: auth, summary: summary, description: description, request: request, response: response, handler)
+    }
+
+    public mutating func patch(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,
+                               request: JSONValue? = nil, response: JSONValue? = nil, _ handler: @escaping RouteHandler) {
+        route("PATCH", path, auth: auth, summary: summary, description: description, request: request, response: response, handler)
+    }
+
+    public mutating func delete(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,
+                                _ handler: @escaping RouteHandler) {
+        route("DELETE", path, auth: auth, summary: summary, description: description, handler)
+    }
+
+    /// Subscribe to a hook: run inside the publisher's transaction (`ctx.db` is bound to
+    /// it). Return `.replace(data)` to change the payload, throw ``PluginError`` to veto.
+    /// Order among subscribers: `before`/`after` (plugin names), then `priority` (lower
+    /// first), then plugin name.
+    public mutating func onHook(_ topic: String, priority: Int = 0, before: [String] = [], after: [String] = [],
+                                _ handler: @escaping HookHandler) {
+        hooks[topic] = (SubscriptionSpec(topic: topic, kind: .hook, priority: priority, before: before, after: after), handler)
+    }
+
+    /// Subscribe to an action: delivered after the publisher committed, at least once
+    /// (use `event.id` to stay idempotent). Throw to have it retried with backoff.
+    public mutating func onAction(_ topic: String, _ handler: @escaping ActionHandler) {
+        actions[topic] = (SubscriptionSpec(topic: topic, kind: .action), handler)
+    }
+
+    /// Offer a service other plugins reach with `ctx.call(name, input)`.
+    public mutating func service(_ name: String, _ handler: @escaping ServiceHandler) {
+        services[name] = handler
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+
+/// An HTTP request routed to a plugin. The body is the raw bytes the client sent.
+public struct Request: Sendable {
+    public var method: String
+    public var path: String
+    /// The raw query string without `?`.
+    public var rawQuery: String
+    public var params: [String: String]
+    /// Header names are lower-cased.
+    public var headers: [String: String]
+    /// `nil` on a public route called without credentials.
+    public var principal: Principal?
+    public var requestID: String
+    public var body: [UInt8]
+
+    public init(method: String, path: String, rawQuery: String = "", params: [String: String] = [:],
+                headers: [String: String] = [:], principal: Principal? = nil, requestID: String = "", body: [UInt8] = []) {
+        self.method = method
+        self.path = path
+        self.rawQuery = rawQuery
+        self.params = params
+        self.headers = headers
+        self.principal = principal
+        self.requestID = requestID
+        self.body = body
+    }
+
+    /// A route parameter; routes only match when every `{param}` is present, so this is
+    /// never empty for a declared parameter.
+    public func param(_ name: String) -> String { params[name] ?? "" }
+
+    /// The first value of a query parameter, percent-decoded.
+    public func query(_ name: String) -> String? { queryItems[name] }
+
+    /// Every query parameter (first value wins), percent-decoded.
+    public var queryItems: [String: String] {
+        var items: [String: String] = [:]
+        for pair in rawQuery.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            let key = Self.decodeComponent(parts[0])
+            let value = parts.count > 1 ? Self.decodeComponent(parts[1]) : ""
+            if items[key] == nil { items[key] = value }
+        }
+        return items
+    }
+
+    static func decodeComponent(_ s: Substring) -> String {
+        let plusDecoded = s.replacingOccurrences(of: "+", with: " ")
+        return plusDecoded.removingPercentEncoding ?? plusDecoded
+    }
+
+    /// The signed-in principal; throws 401 when there is none (only possible on public routes).
+    public func requirePrincipal() throws -> Principal {
+        guard let principal else {
+            throw PluginError(status: 401, code: "unauthenticated", detail: "Sign in to use this endpoint.")
+        }
+        return principal
+    }
+
+    /// Decode the JSON body. Malformed JSON throws 400 (`malformed_json`); a missing or
+    /// mistyped member throws 422 (`validation_failed`) naming the field.
+    public func decode<T: Decodable>(_ type: T.Type = T.self) throws -> T {
+        try BodyDecoder.decode(T.self, from: body)
+    }
+
+    /// The body as a JSON value (400 when it is not JSON).
+    public var json: JSONValue {
+        get throws { try BodyDecoder.decode(JSONValue.self, from: body) }
+    }
+}
+
+/// Turns a JSON body into a value with errors a client can act on.
+public enum BodyDecoder {
+    public static func decode<T: Decodable>(_ type: T.Type, from body: [UInt8]) throws -> T {
+        let data = Data(body)
+        guard (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil else {
+            throw PluginError(status: 400, code: "malformed_json", detail: "The request body is not valid JSON.")
+        }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do {
+            return try decoder.decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw PluginError(status: 422, code: "validation_failed", detail: describe(error))
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            let p = keys.map { $0.intValue.map { "[\($0)]" } ?? snakeCase($0.stringValue) }.joined(separator: ".")
+            return p.isEmpty ? "body" : p.replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error {
+        case .keyNotFound(let key, let ctx):
+            return "\(path(ctx.codingPath + [key])): is required."
+        case .typeMismatch(let type, let ctx):
+            return "\(path(ctx.codingPath)): expected \(jsonTypeName(type))."
+        case .valueNotFound(let type, let ctx):
+            return "\(path(ctx.codingPath)): expected \(jsonTypeName(type)), found null."
+        case .dataCorrupted(let ctx):
+            return "\(path(ctx.codingPath)): \(ctx.debugDescription)"
+        @unknown default:
+            return "The request body does not match the expected shape."
+        }
+    }
+
+    static func jsonTypeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Bool.Type: return "a boolean"
+        case is Int.Type, is Int64.Type, is Int32.Type, is UInt.Type: return "an integer"
+        case is Double.Type, is Float.Type: return "a number"
+        default:
+            let name = String(describing: type)
+            if name.hasPrefix("Array") { return "an array" }
+            if name.hasPrefix("Dictionary") { return "an object" }
+            return "a value of type \(name)"
+        }
+    }
+}
+
+/// `maxPerUser` → `max_per_user`: the JSON spelling of a Swift property name.
+public func snakeCase(_ name: String) -> String {
+    var out = ""
+    for ch in name {
+        if ch.isUppercase {
+            if !out.isEmpty { out.append("_") }
+            out.append(contentsOf: ch.lowercased())
+        } else {
+            out.append(ch)
+        }
+    }
+    return out
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// A plugin's answer to a request: status, headers and raw body bytes.
+///
+/// ```swift
+/// return try .json(Greeting(message: "Hello"), status: 201)
+/// return .noContent
+/// ```
+public struct Response: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+
+    public init(status: Int = 200, headers: [(String, String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// JSON-encode `value` (snake_case keys) with `Content-Type: application/json`.
+    public static func json<T: Encodable>(_ value: T, status: Int = 200) throws -> Response {
+        Response(status: status, headers: [("Content-Type", "application/json")], body: Array(try ResponseEncoder.encode(value)))
+    }
+
+    /// 204 with no body.
+    public static var noContent: Response { Response(status: 204) }
+
+    /// Plain UTF-8 text.
+    public static func text(_ text: String, status: Int = 200) -> Response {
+        Response(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array(text.utf8))
+    }
+
+    /// Raw bytes with a content type, e.g. audio.
+    public static func bytes(_ bytes: [UInt8], contentType: String, status: Int = 200) -> Response {
+        Response(status: status, headers: [("Content-Type", contentType)], body: bytes)
+    }
+}
+
+/// The one JSON encoder configuration responses use: snake_case keys, ISO 8601 dates.
+enum ResponseEncoder {
+    static func encode<T: Encodable>(_ value: T) throws -> Data {
+        if let json = value as? JSONValue { return json.encoded() }
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+}

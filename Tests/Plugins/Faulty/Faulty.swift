@@ -1,0 +1,51 @@
+import Son1kPluginKit
+
+/// A plugin that misbehaves on request, for the kernel's failure tests: its init can throw,
+/// a route always throws, its hook vetoes or rewrites greetings, and its action handler can
+/// be told to fail so deliveries stay pending.
+struct FaultyPlugin: Plugin {
+    static let manifest = Manifest(name: "faulty", version: "0.1.0", description: "Fails on purpose (tests only).", requires: ["hello"])
+
+    struct Config: PluginConfig {
+        var failInit = false
+        var failActions = false
+        var mode = "normal"
+        static let constraints: [ConfigConstraint] = [.oneOf("mode", ["normal", "strict"])]
+    }
+
+    struct Failure: Error {}
+
+    static let migrations: [Migration] = [
+        .init(1, "CREATE TABLE faulty_received (event_id TEXT PRIMARY KEY, topic TEXT NOT NULL, name TEXT)"),
+    ]
+
+    func setUp(_ ctx: Context<Config>) throws {
+        if ctx.config.failInit { throw PluginError(status: 500, code: "init_failed", detail: "configured to fail at init") }
+    }
+
+    func register(_ r: inout Registry<Config>) {
+        r.get("/api/faulty/throw", auth: .public, summary: "Always throws") { _, _ in throw Failure() }
+
+        r.get("/api/faulty/received", auth: .public, summary: "Actions received") { _, ctx in
+            try .json(["items": .array(try ctx.db.query("SELECT event_id, topic, name FROM faulty_received ORDER BY event_id"))] as JSONValue)
+        }
+
+        r.onHook("hello.before_greet") { event, ctx in
+            let name = event.data["name"].string ?? ""
+            if name == "forbidden" {
+                throw PluginError(status: 403, code: "name_forbidden", detail: "That name may not be greeted.")
+            }
+            if name == "shout" { return .replace(["id": event.data["id"], "name": "SHOUT"]) }
+            return .continue
+        }
+
+        r.onAction("hello.greeted") { event, ctx in
+            if ctx.config.failActions { throw Failure() }
+            try ctx.db.exec("INSERT INTO faulty_received (event_id, topic, name) VALUES (?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+                            [.text(event.id), .text(event.topic), SQLValue(event.data["name"])])
+        }
+    }
+}
+
+@_cdecl("son1k_plugin_entry")
+public func son1kPluginEntry() -> UnsafeRawPointer { export(FaultyPlugin.self) }
