@@ -49,6 +49,13 @@ struct HelloPlugin: Plugin {
             try .json(Greetings.list(for: try req.requirePrincipal().id, limit: req.query("limit"), cursor: req.query("cursor"), ctx))
         }
 
+        r.put("/api/hello/avatar", auth: .user, summary: "Upload my avatar (the raw image as the body)",
+              description: "Stored as a private blob readable by its owner at /api/blobs/{id}.") { req, ctx in
+            guard !req.body.isEmpty else { throw PluginError.invalid("body", "is empty; send the image bytes.") }
+            let contentType = req.headers["content-type"] ?? "application/octet-stream"
+            return try .json(ctx.blobs.put(req.body, contentType: contentType, ownerID: try req.requirePrincipal().id), status: 201)
+        }
+
         r.service("hello.greet") { input, ctx in
             ["message": .string("\(ctx.config.greeting), \(input["name"].string ?? "stranger")!")]
         }

@@ -57,6 +57,17 @@ public struct RouteSpec: Codable, Sendable, Hashable {
         case method, path, auth, summary, description
         case requestSchema = "request_schema", responseSchema = "response_schema", successStatus = "success_status"
     }
+
+    /// Hand-written manifests (plugins in C) may leave out everything but method, path and auth.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(method: try c.decode(String.self, forKey: .method), path: try c.decode(String.self, forKey: .path),
+                  auth: try c.decode(AuthLevel.self, forKey: .auth), summary: try c.decodeIfPresent(String.self, forKey: .summary) ?? "",
+                  description: try c.decodeIfPresent(String.self, forKey: .description),
+                  requestSchema: try c.decodeIfPresent(JSONValue.self, forKey: .requestSchema),
+                  responseSchema: try c.decodeIfPresent(JSONValue.self, forKey: .responseSchema),
+                  successStatus: try c.decodeIfPresent(Int.self, forKey: .successStatus))
+    }
 }
 
 /// The two kinds of event on the bus.
@@ -84,6 +95,17 @@ public struct SubscriptionSpec: Codable, Sendable, Hashable {
         self.priority = priority
         self.before = before
         self.after = after
+    }
+
+    enum CodingKeys: String, CodingKey { case topic, kind, priority, before, after }
+
+    /// Only `topic` and `kind` are required; ordering fields default to none.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(topic: try c.decode(String.self, forKey: .topic), kind: try c.decode(EventKind.self, forKey: .kind),
+                  priority: try c.decodeIfPresent(Int.self, forKey: .priority) ?? 0,
+                  before: try c.decodeIfPresent([String].self, forKey: .before) ?? [],
+                  after: try c.decodeIfPresent([String].self, forKey: .after) ?? [])
     }
 }
 

@@ -37,6 +37,7 @@ enum HostFunctions {
             db_begin: { ctx, txn, out in
                 let host = HostContext.from(ctx)
                 return host.answer(out) {
+                    try OpenTransactions.refuseWriteOutsideTransaction()
                     txn?.pointee = try host.kernel.transactions.begin(owner: host.plugin.name)
                     return []
                 }
@@ -141,6 +142,7 @@ extension HostContext {
 
     func dbExec(txn: UInt64, sql: String, params: [SQLValue]) throws -> [UInt8] {
         try checkPrefix(sql)
+        if txn == 0 { try OpenTransactions.refuseWriteOutsideTransaction() }
         let changes = txn == 0 ? try kernel.storage.execute(sql, params) : try kernel.transactions.get(txn).execute(sql, params)
         return Array(#"{"changes":\#(changes.changes),"last_insert_id":\#(changes.lastInsertID)}"#.utf8)
     }
@@ -157,6 +159,7 @@ extension HostContext {
         }
         let userID = payload["user_id"].string
         let data = payload["data"]
+        if txn == 0 { try OpenTransactions.refuseWriteOutsideTransaction() }
         if Int(kind) == SON1K_EVENT_HOOK {
             let result = try kernel.events.publishHook(topic: topic, userID: userID, data: data, txn: txn, publisher: plugin.name)
             return Array((["data": result] as JSONValue).encoded())

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Son1kPluginKit
+import Synchronization
 
 /// The embedded database: one SQLite file in WAL mode through a GRDB pool (concurrent
 /// readers, one writer), with a busy timeout so other processes (the CLI) can share it,
@@ -26,8 +27,7 @@ public final class SQLiteStorage: Storage, @unchecked Sendable {
     }
 
     public func execute(_ sql: String, _ params: [SQLValue]) throws -> StorageChanges {
-        try OpenTransactions.refuseAutocommitWrite()
-        return try Self.mapErrors { try pool.write { db in try Self.execute(db, sql, params) } }
+        try Self.mapErrors { try pool.write { db in try Self.execute(db, sql, params) } }
     }
 
     public func query(_ sql: String, _ params: [SQLValue]) throws -> [StorageRow] {
@@ -96,22 +96,29 @@ public final class SQLiteStorage: Storage, @unchecked Sendable {
     }
 }
 
-/// Guards against the one deadlock explicit transactions allow: a thread that holds an
-/// open transaction and then asks for an autocommit write would wait for itself forever.
+/// Guards against the one deadlock explicit transactions allow: a plugin thread that holds
+/// an open transaction and then asks for another write (autocommit, or a second transaction)
+/// would wait for itself forever. Transactions are counted per thread that began them and
+/// uncounted when they end, whichever thread ends them. The host API checks it before every
+/// write a plugin makes outside a transaction (plugin handlers are synchronous, so a thread
+/// is a plugin call); kernel code never holds a transaction across a suspension point.
 enum OpenTransactions {
-    private static let key: pthread_key_t = {
-        var k = pthread_key_t()
-        pthread_key_create(&k, nil)
-        return k
-    }()
+    private static let counts = Mutex<[UInt: Int]>([:])
 
-    static var count: Int {
-        get { Int(bitPattern: pthread_getspecific(key)) }
-        set { pthread_setspecific(key, UnsafeRawPointer(bitPattern: newValue)) }
+    static var currentThread: UInt { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: UInt(pthread_self())))) }
+
+    static func began(on thread: UInt) { counts.withLock { $0[thread, default: 0] += 1 } }
+
+    static func ended(on thread: UInt) {
+        counts.withLock { c in
+            let n = (c[thread] ?? 1) - 1
+            c[thread] = n > 0 ? n : nil
+        }
     }
 
-    static func refuseAutocommitWrite() throws {
-        if count > 0 {
+    static func refuseWriteOutsideTransaction() throws {
+        let thread = currentThread
+        if counts.withLock({ $0[thread] != nil }) {
             throw StorageError(kind: .misuse, message: "a transaction is open on this thread: run the statement in it (pass the transaction) instead of autocommit")
         }
     }

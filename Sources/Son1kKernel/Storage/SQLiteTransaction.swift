@@ -26,8 +26,12 @@ final class SQLiteTransaction: StorageTransaction, @unchecked Sendable {
         let started = state
         condition.unlock()
         if case .failed(let error) = started { throw error }
-        OpenTransactions.count += 1
+        owner = OpenTransactions.currentThread
+        OpenTransactions.began(on: owner)
     }
+
+    /// The thread that began the transaction (for the deadlock guard).
+    private var owner: UInt = 0
 
     var isOpen: Bool {
         condition.lock()
@@ -55,12 +59,13 @@ final class SQLiteTransaction: StorageTransaction, @unchecked Sendable {
     }
 
     private var ended = false
+    /// Uncount the transaction once, whether it committed, rolled back or expired.
     private func end() {
         condition.lock()
         let first = !ended
         ended = true
         condition.unlock()
-        if first { OpenTransactions.count -= 1 }
+        if first { OpenTransactions.ended(on: owner) }
     }
 
     /// Hand `body` to the transaction's thread and wait for its result.
@@ -106,6 +111,7 @@ final class SQLiteTransaction: StorageTransaction, @unchecked Sendable {
                         state = .finished("rolled back after \(Int(timeout)) s without a commit")
                         condition.unlock()
                         try? db.rollback()
+                        end()
                         condition.lock()
                     }
                 }

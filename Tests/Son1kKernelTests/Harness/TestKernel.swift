@@ -1,0 +1,221 @@
+import Foundation
+import Son1kPluginKit
+import Synchronization
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A plugin entry for a test deployment's plugins.json.
+struct PluginSpec {
+    var name: String
+    var library: String
+    var enabled = true
+    var config: JSONValue = [:]
+
+    static let hello = PluginSpec(name: "hello", library: "Son1kHello")
+    static let cplugin = PluginSpec(name: "cplugin", library: "Son1kTestCPlugin", config: ["egress_hosts": ["127.0.0.1"], "api_key": "c-secret"])
+    static func faulty(_ config: JSONValue = [:], enabled: Bool = true) -> PluginSpec {
+        PluginSpec(name: "faulty", library: "Son1kTestFaulty", enabled: enabled, config: config)
+    }
+}
+
+/// The shared harness: a real `son1k serve` process on 127.0.0.1 (a free port chosen by
+/// the system) with its own temporary data directory and plugins.json, talked to over
+/// real HTTP. Every end-to-end test uses it.
+final class TestKernel: @unchecked Sendable {
+    static let adminEmail = "admin@test.local"
+    static let adminPassword = "admin-password-1"
+
+    /// Where `swift build` put the binary and the plugin libraries.
+    static let buildDirectory: String = {
+        if let dir = ProcessInfo.processInfo.environment["SON1K_BUILD_DIR"] { return dir }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug").path
+    }()
+
+    let directory: URL
+    let configPath: String
+    let environment: [String: String]
+    private var kernelBlock: JSONValue = [:]
+    private(set) var process: Process?
+    private(set) var baseURL = ""
+    private let output = Mutex("")
+
+    /// Write plugins.json and start the kernel; returns once it listens.
+    static func start(_ plugins: [PluginSpec], kernel: JSONValue = [:], environment: [String: String] = [:]) async throws -> TestKernel {
+        let k = try TestKernel(plugins: plugins, kernel: kernel, environment: environment)
+        try await k.launch()
+        return k
+    }
+
+    init(plugins: [PluginSpec], kernel: JSONValue = [:], environment: [String: String] = [:]) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("son1k-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        configPath = directory.appendingPathComponent("plugins.json").path
+        self.environment = environment
+        var kernelBlock: JSONValue = [
+            "listen": "127.0.0.1:0", "data_dir": .string(directory.appendingPathComponent("data").path),
+            "bcrypt_cost": 4, "plugin_threads": 4, "events": ["max_attempts": 5, "retry_base_ms": 50],
+        ]
+        for (k, v) in kernel.object ?? [:] { kernelBlock[k] = v }
+        self.kernelBlock = kernelBlock
+        try reconfigure(plugins)
+    }
+
+    /// Rewrite plugins.json with other plugins (same kernel block); takes effect at the next launch.
+    func reconfigure(_ plugins: [PluginSpec]) throws {
+        let manifest: JSONValue = [
+            "kernel": kernelBlock,
+            "plugins": .array(plugins.map { ["name": .string($0.name), "library": .string($0.library), "enabled": .bool($0.enabled), "config": $0.config] }),
+        ]
+        try manifest.encoded().write(to: URL(fileURLWithPath: configPath))
+    }
+
+    var processEnvironment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        for key in ["SON1K_LISTEN", "SON1K_DATA_DIR", "DATABASE_URL", "SON1K_CONFIG", "SON1K_JWT_SECRET", "SON1K_PLUGIN_PATH"] { env[key] = nil }
+        env["SON1K_ADMIN_EMAIL"] = Self.adminEmail
+        env["SON1K_ADMIN_PASSWORD"] = Self.adminPassword
+        for (k, v) in environment { env[k] = v }
+        return env
+    }
+
+    /// Start (or restart, on the same data directory) and wait until it listens.
+    func launch(timeout: Duration = .seconds(30)) async throws {
+        output.withLock { $0 = "" }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "\(Self.buildDirectory)/son1k")
+        p.arguments = ["serve", "--config", configPath]
+        p.environment = processEnvironment
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            if !data.isEmpty { self?.output.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+        }
+        try p.run()
+        process = p
+        let url = try await poll("the kernel to listen", timeout: timeout) { () -> String? in
+            if !p.isRunning { throw TestFailure("son1k exited with \(p.terminationStatus):\n\(self.log)") }
+            guard let line = self.log.split(separator: "\n").first(where: { $0.contains("son1k listening on ") }) else { return nil }
+            return line.components(separatedBy: "son1k listening on ")[1].components(separatedBy: " ")[0]
+        }
+        baseURL = url
+    }
+
+    /// Everything the process printed so far.
+    var log: String { output.withLock { $0 } }
+
+    /// SIGKILL: no shutdown code runs.
+    func kill() {
+        guard let p = process, p.isRunning else { return }
+        Foundation.kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+    }
+
+    /// SIGTERM and wait, then remove the data directory.
+    func stop() {
+        if let p = process, p.isRunning {
+            p.terminate()
+            p.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    deinit {
+        if let p = process, p.isRunning { Foundation.kill(p.processIdentifier, SIGKILL) }
+    }
+
+    // MARK: HTTP
+
+    func request(_ method: String, _ path: String, token: String? = nil, json: JSONValue? = nil, body: [UInt8]? = nil,
+                 headers: [String: String] = [:]) async throws -> TestResponse {
+        var req = URLRequest(url: URL(string: baseURL + path)!)
+        req.httpMethod = method
+        if let token { req.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let json {
+            req.httpBody = json.encoded()
+            req.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        if let body { req.httpBody = Data(body) }
+        for (k, v) in headers { req.setValue(v, forHTTPHeaderField: k) }
+        let (data, response) = try await URLSession.shared.data(for: req)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (k, v) in http.allHeaderFields { fields[String(describing: k).lowercased()] = String(describing: v) }
+        return TestResponse(status: http.statusCode, headers: fields, body: Array(data))
+    }
+
+    // MARK: Identities
+
+    func adminToken() async throws -> String {
+        let r = try await request("POST", "/api/auth/login", json: ["email": .string(Self.adminEmail), "password": .string(Self.adminPassword)])
+        guard r.status == 200, let token = r.json["token"].string else { throw TestFailure("admin login failed: \(r)") }
+        return token
+    }
+
+    /// Register a fresh user; returns its id and JWT.
+    func register(_ username: String) async throws -> (id: String, token: String) {
+        let r = try await request("POST", "/api/auth/register", json: [
+            "email": .string("\(username)@test.local"), "username": .string(username), "password": "password-123",
+        ])
+        guard r.status == 201, let id = r.json["user"]["id"].string, let token = r.json["token"].string else { throw TestFailure("register failed: \(r)") }
+        return (id, token)
+    }
+
+    func apiToken(role: String, admin: String) async throws -> String {
+        let r = try await request("POST", "/api/admin/tokens", token: admin, json: ["name": "test", "role": .string(role)])
+        guard r.status == 201, let token = r.json["token"].string else { throw TestFailure("token creation failed: \(r)") }
+        return token
+    }
+
+    /// The entry of `GET /api/plugins` for one plugin.
+    func plugin(_ name: String) async throws -> JSONValue {
+        let r = try await request("GET", "/api/plugins")
+        return r.json["plugins"].array?.first { $0["name"].string == name } ?? .null
+    }
+
+    // MARK: CLI
+
+    /// Run `son1k ARGS --config <this deployment>` to completion.
+    func cli(_ args: [String]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "\(Self.buildDirectory)/son1k")
+        p.arguments = args + ["--config", configPath]
+        p.environment = processEnvironment
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+struct TestResponse: CustomStringConvertible {
+    var status: Int
+    var headers: [String: String]
+    var body: [UInt8]
+    var json: JSONValue { (try? JSONValue.parse(body)) ?? .null }
+    var text: String { String(decoding: body, as: UTF8.self) }
+    var description: String { "\(status) \(text.prefix(400))" }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Poll `check` until it returns a value or the deadline passes (no fixed sleeps).
+func poll<T>(_ what: String, timeout: Duration = .seconds(10), every interval: Duration = .milliseconds(20),
+             _ check: () async throws -> T?) async throws -> T {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if let value = try await check() { return value }
+        try await Task.sleep(for: interval)
+    }
+    throw TestFailure("timed out after \(timeout) waiting for \(what)")
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Son1kKernel
+import Son1kPluginKit
+import Testing
+
+@Suite struct ConfigTests {
+    @Test func environmentValuesAreSubstitutedWithDefaultsAndTypes() {
+        let sub = EnvironmentSubstitution(environment: ["PORT": "9000", "NAME": "son1k", "EMPTY": ""])
+        #expect(sub.apply("${PORT}") == 9000)
+        #expect(sub.apply("${MISSING:-8080}") == 8080)
+        #expect(sub.apply("${EMPTY:-fallback}") == "fallback")
+        #expect(sub.apply("${MISSING}") == "")
+        #expect(sub.apply("http://${NAME}:${PORT}/x") == "http://son1k:9000/x")
+        #expect(sub.apply(["a": ["${NAME}", "${FLAG:-true}"]]) == ["a": ["son1k", true]])
+    }
+
+    @Test func environmentOverridesTheKernelBlock() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID()).json").path
+        try Data(#"{"kernel":{"listen":"0.0.0.0:1","data_dir":"x"},"plugins":[{"name":"hello","library":"Son1kHello"}]}"#.utf8).write(to: URL(fileURLWithPath: path))
+        let config = try KernelConfig.load(path: path, environment: ["SON1K_LISTEN": "127.0.0.1:9999", "SON1K_DATA_DIR": "/tmp/d", "SON1K_PLUGIN_PATH": "/a:/b"])
+        #expect(config.settings.host == "127.0.0.1" && config.settings.port == 9999)
+        #expect(config.settings.databasePath == "/tmp/d/son1k.db")
+        #expect(config.settings.pluginPath == ["/a", "/b"])
+        #expect(config.plugins.map(\.name) == ["hello"])
+    }
+
+    @Test func aBadManifestIsRefusedWithTheReason() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID()).json").path
+        try Data(#"{"plugins":[{"name":"Hello World"}]}"#.utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: KernelConfig.Invalid.self) { try KernelConfig.load(path: path, environment: [:]) }
+        #expect(throws: KernelConfig.Invalid.self) { try KernelConfig.load(path: "/nonexistent/plugins.json", environment: [:]) }
+    }
+
+    @Test func theSchemaValidatorNamesEachBadField() {
+        let schema: JSONValue = [
+            "type": "object", "additionalProperties": false, "required": ["name"],
+            "properties": ["name": ["type": "string", "minLength": 2], "limit": ["type": "integer", "minimum": 1, "maximum": 10],
+                           "tiers": ["type": "array", "items": ["type": "string", "enum": ["free", "pro"]]]],
+        ]
+        #expect(SchemaValidator.validate(["name": "ok", "limit": 5, "tiers": ["free"]], against: schema).isEmpty)
+        let errors = SchemaValidator.validate(["limit": 11.5, "tiers": ["gold"], "extra": 1], against: schema)
+        #expect(errors.contains("name: is required"))
+        #expect(errors.contains("limit: expected integer, got a number"))
+        #expect(errors.contains("tiers[0]: must be one of \"free\", \"pro\""))
+        #expect(errors.contains { $0.hasPrefix("extra: is not a known setting") })
+    }
+}

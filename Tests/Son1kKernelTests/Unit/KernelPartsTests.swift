@@ -1,0 +1,71 @@
+import Foundation
+import Son1kKernel
+import Son1kPluginKit
+import Testing
+
+@Suite struct RouterTests {
+    @Test func literalsBeatParametersAndWrongMethodsAreReported() throws {
+        var router = Router<String>()
+        try router.add(method: "GET", path: "/api/users/{user_id}", owner: "a", target: "param")
+        try router.add(method: "GET", path: "/api/users/me", owner: "a", target: "literal")
+        try router.add(method: "POST", path: "/api/users/{id}", owner: "b", target: "post")
+        guard case .found(let me) = router.resolve(method: "GET", path: "/api/users/me") else { Issue.record("no match"); return }
+        #expect(me.target == "literal")
+        guard case .found(let other) = router.resolve(method: "GET", path: "/api/users/u%201") else { Issue.record("no match"); return }
+        #expect(other.target == "param" && other.params.first?.1 == "u 1")
+        guard case .methodNotAllowed(let allow) = router.resolve(method: "DELETE", path: "/api/users/x") else { Issue.record("expected 405"); return }
+        #expect(allow == ["GET", "HEAD", "POST"])
+        guard case .notFound = router.resolve(method: "GET", path: "/api/users/x/y") else { Issue.record("expected 404"); return }
+    }
+
+    @Test func sameShapeWithDifferentParameterNamesIsAConflictNamingBothOwners() throws {
+        var router = Router<String>()
+        try router.add(method: "GET", path: "/api/x/{id}", owner: "plugin 'a'", target: "1")
+        #expect(throws: Router<String>.Conflict.self) { try router.add(method: "GET", path: "/api/x/{name}", owner: "plugin 'b'", target: "2") }
+        try router.add(method: "POST", path: "/api/x/{name}", owner: "plugin 'b'", target: "3")
+    }
+}
+
+@Suite struct ByteRangeTests {
+    @Test func parsesTheFormsAudioPlayersSend() {
+        #expect(ByteRange.parse(nil, size: 100) == .full)
+        #expect(ByteRange.parse("bytes=0-9", size: 100) == .partial(lower: 0, upper: 9))
+        #expect(ByteRange.parse("bytes=90-", size: 100) == .partial(lower: 90, upper: 99))
+        #expect(ByteRange.parse("bytes=-10", size: 100) == .partial(lower: 90, upper: 99))
+        #expect(ByteRange.parse("bytes=50-500", size: 100) == .partial(lower: 50, upper: 99))
+        #expect(ByteRange.parse("bytes=100-", size: 100) == .unsatisfiable)
+        #expect(ByteRange.parse("bytes=5-1", size: 100) == .full)
+        #expect(ByteRange.parse("bytes=0-1,5-6", size: 100) == .full)
+        #expect(ByteRange.parse("items=0-1", size: 100) == .full)
+    }
+}
+
+@Suite struct IdentityPartsTests {
+    @Test func jwtsVerifyOnlyWithTheRightSecretAndBeforeExpiry() {
+        let signer = JWTSigner(secret: "s3cret", ttlSeconds: 60)
+        let token = signer.sign(subject: "usr_1", role: "user")
+        #expect(signer.verify(token)?.subject == "usr_1")
+        #expect(JWTSigner(secret: "other", ttlSeconds: 60).verify(token) == nil)
+        #expect(signer.verify(token, now: Date().addingTimeInterval(120)) == nil)
+        var tampered = Array(token)
+        tampered[tampered.count / 2] = tampered[tampered.count / 2] == "A" ? "B" : "A"
+        #expect(signer.verify(String(tampered)) == nil)
+    }
+
+    @Test func bcryptHashesVerifyTheirPasswordOnly() throws {
+        let hash = try PasswordHasher.hash("correct horse", cost: 4)
+        #expect(hash.hasPrefix("$2b$04$"))
+        #expect(PasswordHasher.verify("correct horse", hash: hash))
+        #expect(!PasswordHasher.verify("correct horsE", hash: hash))
+        #expect(try PasswordHasher.hash("correct horse", cost: 4) != hash)
+    }
+}
+
+@Suite struct OrderingTests {
+    @Test func topologicalOrderRespectsEdgesThenTieBreaks() throws {
+        let order = try TopologicalOrder.sort(["pool", "tiers", "generation", "billing"],
+                                              edges: [("generation", "tiers"), ("tiers", "pool"), ("tiers", "billing")], precedes: <)
+        #expect(order == ["generation", "tiers", "billing", "pool"])
+        #expect(throws: TopologicalOrder.Cycle.self) { try TopologicalOrder.sort(["a", "b", "c"], edges: [("a", "b"), ("b", "c"), ("c", "a")], precedes: <) }
+    }
+}
