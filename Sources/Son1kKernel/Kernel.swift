@@ -3,7 +3,6 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
-import NIOPosix
 import Son1kPluginKit
 
 /// The composition root: opens the database, loads the plugins, builds the router, serves.
@@ -25,7 +24,8 @@ public final class Kernel: Sendable {
     let blobs: BlobStore
     let scheduler: Scheduler
     let egress: EgressClient
-    let threadPool: NIOThreadPool
+    /// Where request handlers and plugin calls run; see ``Kernel/makePluginQueue()``.
+    let pluginQueue = Kernel.makePluginQueue()
     let cors: CORSPolicy
     let loginLimiter: LoginRateLimiter
     let stream: EventStream
@@ -43,8 +43,6 @@ public final class Kernel: Sendable {
         }
         storage = try KernelTools.openStorage(s)
         metrics = MetricsRegistry()
-        threadPool = NIOThreadPool(numberOfThreads: s.pluginThreads)
-        threadPool.start()
         transactions = TransactionTable(storage: storage)
         events = EventBus(storage: storage, transactions: transactions, settings: s, logger: logger, metrics: metrics)
         blobs = try BlobStore(storage: storage, root: s.blobsPath)
@@ -83,6 +81,15 @@ public final class Kernel: Sendable {
         events.configure(plugins.subscriptions())
         events.addListener { [stream] in stream.publish($0) }
         logBootReport()
+    }
+
+    /// Plugin handlers may block (database, outbound HTTP), so they must not run on Swift's
+    /// cooperative pool (one thread per core). A private concurrent queue runs on
+    /// libdispatch's overcommit threads, which grow when every thread is busy or blocked and
+    /// are reused hot otherwise: measured, a hop here costs a fraction of a hop to a
+    /// fixed-size thread pool (see docs/PERFORMANCE.md).
+    static func makePluginQueue() -> DispatchQueue {
+        DispatchQueue(label: "son1k.plugins", qos: .userInitiated, attributes: .concurrent)
     }
 
     /// The JWT signing secret: configured, or generated once and kept under the data directory.
@@ -148,7 +155,7 @@ public final class Kernel: Sendable {
             },
             logger: logger
         )
-        let dispatcher = Task { [events, threadPool] in await events.runDispatcher(pool: threadPool) }
+        let dispatcher = Task { [events, pluginQueue] in await events.runDispatcher(queue: pluginQueue) }
         defer {
             dispatcher.cancel()
             scheduler.cancelAll()
@@ -165,7 +172,7 @@ public final class Kernel: Sendable {
             header = token.map { "Bearer \($0)" }
         }
         let credentials = header
-        let principal = try await threadPool.runIfActive { [self] in try authenticate(credentials).0 }
+        let principal = try await pluginQueue.run { [self] in try authenticate(credentials).0 }
         // Without a user the request falls through to the route, which answers 401.
         guard let principal, principal.role == "user" || principal.role == "admin" else { return .dontUpgrade }
         return .upgrade([:]) { [stream] inbound, outbound, _ in

@@ -16,8 +16,6 @@ public struct KernelSettings: Sendable {
     public var pluginPath: [String] = []
     public var corsOrigins: [String] = []
     public var maxBodyBytes = 16 * 1024 * 1024
-    /// Threads that run plugin handlers (they may block on the database or the network).
-    public var pluginThreads = 16
     public var bcryptCost = 12
     public var tokenTTLSeconds = 24 * 3600
     /// A transaction still open after this long is rolled back.
@@ -88,7 +86,6 @@ public struct KernelConfig: Sendable {
         if let v = k["plugin_path"].string, !v.isEmpty { s.pluginPath = v.split(separator: ":").map(String.init) }
         if let v = k["cors_origins"].array { s.corsOrigins = v.compactMap(\.string).filter { !$0.isEmpty } }
         if let v = k["max_body_bytes"].int { s.maxBodyBytes = v }
-        if let v = k["plugin_threads"].int { s.pluginThreads = max(1, v) }
         if let v = k["bcrypt_cost"].int { s.bcryptCost = min(max(v, 4), 31) }
         if let v = k["token_ttl_s"].int { s.tokenTTLSeconds = v }
         if let v = k["transaction_timeout_s"].double { s.transactionTimeoutSeconds = v }

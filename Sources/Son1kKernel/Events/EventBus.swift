@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import NIOPosix
 import Son1kPluginKit
 import Synchronization
 
@@ -127,13 +126,13 @@ final class EventBus: Sendable {
         var attempts: Int
     }
 
-    /// Deliver due actions until the task is cancelled. Blocking work runs on `pool`,
-    /// off the event loops.
-    func runDispatcher(pool: NIOThreadPool) async {
+    /// Deliver due actions until the task is cancelled. Blocking work (the outbox, the
+    /// subscribers) runs on `queue`, like request handlers.
+    func runDispatcher(queue: DispatchQueue) async {
         while !Task.isCancelled {
             let (batch, nextDue): ([Delivery], Int64?)
             do {
-                (batch, nextDue) = try await pool.runIfActive {
+                (batch, nextDue) = try await queue.run {
                     let due = try self.dueDeliveries(limit: 64)
                     return (due, due.isEmpty ? try self.earliestPending() : nil)
                 }
@@ -149,7 +148,7 @@ final class EventBus: Sendable {
                 continue
             }
             await withTaskGroup(of: Void.self) { group in
-                for delivery in batch { group.addTask { _ = try? await pool.runIfActive { self.deliver(delivery) } } }
+                for delivery in batch { group.addTask { await queue.run { self.deliver(delivery) } } }
             }
         }
     }

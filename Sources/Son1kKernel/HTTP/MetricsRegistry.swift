@@ -95,10 +95,24 @@ public final class MetricsRegistry: Sendable {
 
     static func render(_ labels: [String: String]) -> String {
         guard !labels.isEmpty else { return "" }
-        let body = labels.sorted { $0.key < $1.key }.map { k, v in
-            "\(k)=\"\(v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n"))\""
-        }.joined(separator: ",")
+        let body = labels.sorted { $0.key < $1.key }.map { k, v in "\(k)=\"\(escape(v))\"" }.joined(separator: ",")
         return "{\(body)}"
+    }
+
+    /// Prometheus label-value escaping (backslash, quote, newline), on the request path so
+    /// done without Foundation.
+    static func escape(_ value: String) -> String {
+        guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") }) else { return value }
+        var out = ""
+        for ch in value {
+            switch ch {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(ch)
+            }
+        }
+        return out
     }
 
     static func number(_ v: Double) -> String { v.rounded() == v && abs(v) < 1e15 ? String(Int64(v)) : String(v) }

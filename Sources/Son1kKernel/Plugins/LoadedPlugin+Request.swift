@@ -63,13 +63,23 @@ extension LoadedPlugin {
         return PluginResponse(status: Int(response.status), headers: Self.parseHeaders(headerBytes), body: body)
     }
 
+    /// Parse "Name: value\n" lines (the ABI's header format) without Foundation string bridging.
     static func parseHeaders(_ bytes: [UInt8]) -> [(String, String)] {
-        guard !bytes.isEmpty else { return [] }
-        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line -> (String, String)? in
-            let parts = line.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2 else { return nil }
-            return (parts[0].trimmingCharacters(in: .whitespaces), parts[1].trimmingCharacters(in: .whitespaces))
+        var headers: [(String, String)] = []
+        var lineStart = 0
+        func trimmed(_ from: Int, _ to: Int) -> String {
+            var a = from, b = to
+            while a < b, bytes[a] == UInt8(ascii: " ") || bytes[a] == UInt8(ascii: "\t") { a += 1 }
+            while b > a, bytes[b - 1] == UInt8(ascii: " ") || bytes[b - 1] == UInt8(ascii: "\r") { b -= 1 }
+            return String(decoding: bytes[a..<b], as: UTF8.self)
         }
+        for i in 0...bytes.count where i == bytes.count || bytes[i] == UInt8(ascii: "\n") {
+            if let colon = bytes[lineStart..<i].firstIndex(of: UInt8(ascii: ":")) {
+                headers.append((trimmed(lineStart, colon), trimmed(colon + 1, i)))
+            }
+            lineStart = i + 1
+        }
+        return headers
     }
 }
 

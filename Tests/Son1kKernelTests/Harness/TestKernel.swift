@@ -56,7 +56,7 @@ final class TestKernel: @unchecked Sendable {
         self.environment = environment
         var kernelBlock: JSONValue = [
             "listen": "127.0.0.1:0", "data_dir": .string(directory.appendingPathComponent("data").path),
-            "bcrypt_cost": 4, "plugin_threads": 4, "events": ["max_attempts": 5, "retry_base_ms": 50],
+            "bcrypt_cost": 4, "events": ["max_attempts": 5, "retry_base_ms": 50],
         ]
         for (k, v) in kernel.object ?? [:] { kernelBlock[k] = v }
         self.kernelBlock = kernelBlock
