@@ -46,6 +46,8 @@ let package = Package(
         .library(name: "Son1kTestFutureABI", type: .dynamic, targets: ["Son1kTestFutureABI"]),
         .library(name: "Son1kTestConflict", type: .dynamic, targets: ["Son1kTestConflict"]),
         .library(name: "Son1kTestFaulty", type: .dynamic, targets: ["Son1kTestFaulty"]),
+        .library(name: "Son1kTestPlays", type: .dynamic, targets: ["Son1kTestPlays"]),
+        .library(name: "Son1kTestOtherSwift", type: .dynamic, targets: ["Son1kTestOtherSwift"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -78,6 +80,8 @@ let package = Package(
         cPlugin("Son1kTestFutureABI", path: "Tests/Plugins/FutureABI"),
         cPlugin("Son1kTestConflict", path: "Tests/Plugins/Conflict"),
         swiftPlugin("Son1kTestFaulty", path: "Tests/Plugins/Faulty"),
+        swiftPlugin("Son1kTestPlays", path: "Tests/Plugins/Plays"),
+        cPlugin("Son1kTestOtherSwift", path: "Tests/Plugins/OtherSwift"),
         .testTarget(
             name: "Son1kKernelTests",
             dependencies: [

@@ -17,10 +17,13 @@ final class SQLiteTransaction: StorageTransaction, @unchecked Sendable {
     private var state: State = .starting
     private enum State { case starting, open, finished(String), failed(StorageError) }
 
+    /// Hosts the transactions' loops. Starting a `Thread` per transaction cost ~0.65 ms on
+    /// Linux; libdispatch's overcommit threads are reused, and a new one is only made when
+    /// every existing one is inside a transaction.
+    private static let threads = DispatchQueue(label: "son1k.transactions", attributes: .concurrent)
+
     init(pool: DatabasePool, timeout: Double) throws {
-        let thread = Thread { [self] in run(pool: pool, timeout: timeout) }
-        thread.name = "son1k-transaction"
-        thread.start()
+        Self.threads.async { [self] in run(pool: pool, timeout: timeout) }
         condition.lock()
         while case .starting = state { condition.wait() }
         let started = state

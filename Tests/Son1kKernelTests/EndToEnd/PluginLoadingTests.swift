@@ -53,6 +53,16 @@ import Testing
         try await expectOthersStillWork(k)
     }
 
+    @Test func aSwiftPluginFromAnotherToolchainIsRefusedNamingBothVersions() async throws {
+        let k = try await TestKernel.start([.hello, .cplugin, PluginSpec(name: "oldswift", library: "Son1kTestOtherSwift")])
+        defer { k.stop() }
+        let old = try await k.plugin("oldswift")
+        #expect(old["state"] == "failed")
+        let reason = old["reason"].string ?? ""
+        #expect(reason.contains("built by swift-5.9 but the kernel runs swift-6.3"), "reason: \(reason)")
+        try await expectOthersStillWork(k)
+    }
+
     @Test func aThrowingInitDisablesOnlyThatPlugin() async throws {
         let k = try await TestKernel.start([.hello, .cplugin, .faulty(["fail_init": true])])
         defer { k.stop() }

@@ -1,0 +1,32 @@
+import Foundation
+import Son1kPluginKit
+import Testing
+
+/// The 40-line plugin of docs/PLUGINS.md, built from the same source, behaves as documented.
+@Suite struct DocumentedPluginTests {
+    @Test func theFortyLinePluginCountsPlaysEnforcesItsConfigAndPublishes() async throws {
+        let k = try await TestKernel.start([PluginSpec(name: "plays", library: "Son1kTestPlays", config: ["max_per_user": 2])])
+        defer { k.stop() }
+        let user = try await k.register("lena")
+        #expect(try await k.request("POST", "/api/plays/song1").status == 401)
+        #expect(try await k.request("POST", "/api/plays/song1", token: user.token).status == 204)
+        #expect(try await k.request("POST", "/api/plays/song1", token: user.token).status == 204)
+        let third = try await k.request("POST", "/api/plays/song1", token: user.token)
+        #expect(third.status == 429)
+        #expect(third.json["code"] == "play_limit")
+        // The limit is per user and per song.
+        let other = try await k.register("mark")
+        #expect(try await k.request("POST", "/api/plays/song1", token: other.token).status == 204)
+        #expect(try await k.request("POST", "/api/plays/song2", token: user.token).status == 204)
+        let spec = try await k.request("GET", "/openapi.json").json
+        #expect(spec["paths"]["/api/plays/{id}"]["post"]["summary"] == "Count one play")
+    }
+
+    @Test func itsConfigSchemaIsDerivedAndEnforced() async throws {
+        let k = try await TestKernel.start([PluginSpec(name: "plays", library: "Son1kTestPlays", config: ["max_per_user": 0])])
+        defer { k.stop() }
+        let plays = try await k.plugin("plays")
+        #expect(plays["state"] == "failed")
+        #expect(plays["reason"] == "invalid config: max_per_user: must be at least 1")
+    }
+}
