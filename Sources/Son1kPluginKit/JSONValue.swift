@@ -67,13 +67,14 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     /// Parse UTF-8 JSON bytes.
     public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        if let result = try bytes.withContiguousStorageIfAvailable({ try JSONBytes.parse($0) }) { return result }
+        return try Array(bytes).withUnsafeBufferPointer { try JSONBytes.parse($0) }
     }
 
     /// Convert any `Encodable` into a JSON value.
     public static func from<T: Encodable>(_ value: T) throws -> JSONValue {
         if let v = value as? JSONValue { return v }
-        return try parse(JSONEncoder().encode(value))
+        return try parse(Array(JSONEncoder().encode(value)))
     }
 
     /// Decode this value into a `Decodable` type.
@@ -82,14 +83,18 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 
     /// UTF-8 JSON bytes (object keys sorted, so the output is stable).
-    public func encoded() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)) ?? Data("null".utf8)
+    public func encoded() -> Data { Data(bytes) }
+
+    /// UTF-8 JSON bytes as an array (object keys sorted).
+    public var bytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        JSONBytes.write(self, into: &out)
+        return out
     }
 
     /// UTF-8 JSON text.
-    public var jsonString: String { String(decoding: encoded(), as: UTF8.self) }
+    public var jsonString: String { String(decoding: bytes, as: UTF8.self) }
 }
 
 extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,

@@ -10,6 +10,8 @@ public final class SQLiteStorage: Storage, @unchecked Sendable {
     public let dialect = "sqlite"
     let pool: DatabasePool
     let transactionTimeout: Double
+    /// Keeps autocommit writes out while an explicit transaction is open (see SQLiteTransaction).
+    let writeLock = WriteLock()
 
     public init(path: String, transactionTimeout: Double = 30) throws {
         let folder = (path as NSString).deletingLastPathComponent
@@ -17,6 +19,8 @@ public final class SQLiteStorage: Storage, @unchecked Sendable {
         var config = Configuration()
         config.busyMode = .timeout(5)
         config.foreignKeysEnabled = true
+        // Explicit transactions stay open across writer accesses; `writeLock` makes it safe.
+        config.allowsUnsafeTransactions = true
         config.maximumReaderCount = 8
         // WAL with synchronous=NORMAL: a commit survives a crash of the process (the outbox
         // promise); only an OS crash or power loss may lose the last commits. FULL would fsync
@@ -31,29 +35,41 @@ public final class SQLiteStorage: Storage, @unchecked Sendable {
     }
 
     public func execute(_ sql: String, _ params: [SQLValue]) throws -> StorageChanges {
-        try Self.mapErrors { try pool.write { db in try Self.execute(db, sql, params) } }
+        guard writeLock.acquire(timeout: max(transactionTimeout, 5)) else {
+            throw StorageError(kind: .busy, message: "the database writer stayed busy for too long; try again")
+        }
+        defer { writeLock.release() }
+        return try Self.mapErrors { try pool.write { db in try Self.execute(db, sql, params) } }
     }
 
+    /// One statement needs no explicit read transaction: SQLite reads it from one snapshot.
+    /// (GRDB's `read` would add a BEGIN and a COMMIT around it.)
     public func query(_ sql: String, _ params: [SQLValue]) throws -> [StorageRow] {
-        try Self.mapErrors { try pool.read { db in try Self.query(db, sql, params) } }
+        try Self.mapErrors { try pool.unsafeRead { db in try Self.query(db, sql, params) } }
     }
 
     public func begin() throws -> any StorageTransaction {
-        try SQLiteTransaction(pool: pool, timeout: transactionTimeout)
+        try SQLiteTransaction(pool: pool, writeLock: writeLock, timeout: transactionTimeout)
     }
 
     public func close() { try? pool.close() }
 
     // MARK: - Statement helpers shared with SQLiteTransaction
 
+    /// Statements are prepared once per connection and reused (plugins run the same SQL
+    /// over and over); SQL holding several statements (migrations) is run as a script.
     static func execute(_ db: GRDB.Database, _ sql: String, _ params: [SQLValue]) throws -> StorageChanges {
-        try db.execute(sql: sql, arguments: arguments(params))
+        if let statement = try? db.cachedStatement(sql: sql) {
+            try statement.execute(arguments: arguments(params))
+        } else {
+            try db.execute(sql: sql, arguments: arguments(params))
+        }
         return StorageChanges(changes: db.changesCount, lastInsertID: db.lastInsertedRowID)
     }
 
     static func query(_ db: GRDB.Database, _ sql: String, _ params: [SQLValue]) throws -> [StorageRow] {
         var rows: [StorageRow] = []
-        let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments(params))
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments(params))
         while let row = try cursor.next() {
             var out: StorageRow = [:]
             for (name, value) in zip(row.columnNames, row.databaseValues) { out[name] = json(value) }

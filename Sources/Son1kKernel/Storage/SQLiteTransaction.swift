@@ -4,43 +4,46 @@ import Son1kPluginKit
 
 /// An explicit SQLite write transaction that outlives a single function call.
 ///
-/// GRDB hands out a connection only inside a closure, while the plugin ABI begins, uses and
-/// commits a transaction through separate calls. So each transaction gets a thread that
-/// enters GRDB's writer (SQLite's single writer), runs `BEGIN IMMEDIATE`, and then executes
-/// the statements other threads hand it, one at a time, until commit or rollback. A
-/// transaction left idle past `timeout` is rolled back so a misbehaving plugin cannot hold
-/// the writer forever.
+/// The plugin ABI begins, uses and commits a transaction through separate calls, while GRDB
+/// hands out the writer connection one closure at a time. With GRDB's
+/// `allowsUnsafeTransactions`, a transaction may stay open between two writer accesses; the
+/// kernel's ``WriteLock`` makes that safe by keeping every other writer out until the
+/// transaction ends. Each statement then runs on the caller's own thread: no thread handoff
+/// per statement (each one cost two wake-ups before).
+///
+/// A transaction left open past `timeout` is rolled back and the writer freed, so a plugin
+/// that forgets to commit cannot hold the database forever.
 final class SQLiteTransaction: StorageTransaction, @unchecked Sendable {
-    private let condition = NSCondition()
-    // Guarded by `condition`.
-    private var job: ((GRDB.Database) -> Void)?
-    private var state: State = .starting
-    private enum State { case starting, open, finished(String), failed(StorageError) }
+    private let pool: DatabasePool
+    private let writeLock: WriteLock
+    /// Serialises this transaction's statements with its expiry.
+    private let lock = NSLock()
+    // Guarded by `lock`.
+    private var state: State = .open
+    private enum State { case open, finished(String) }
+    private let owner: UInt
 
-    /// Hosts the transactions' loops. Starting a `Thread` per transaction cost ~0.65 ms on
-    /// Linux; libdispatch's overcommit threads are reused, and a new one is only made when
-    /// every existing one is inside a transaction.
-    private static let threads = DispatchQueue(label: "son1k.transactions", attributes: .concurrent)
-
-    init(pool: DatabasePool, timeout: Double) throws {
-        Self.threads.async { [self] in run(pool: pool, timeout: timeout) }
-        condition.lock()
-        while case .starting = state { condition.wait() }
-        let started = state
-        condition.unlock()
-        if case .failed(let error) = started { throw error }
+    init(pool: DatabasePool, writeLock: WriteLock, timeout: Double) throws {
+        self.pool = pool
+        self.writeLock = writeLock
+        guard writeLock.acquire(timeout: max(timeout, 5)) else {
+            throw StorageError(kind: .busy, message: "the database writer stayed busy for too long; try again")
+        }
+        do {
+            try SQLiteStorage.mapErrors { try pool.writeWithoutTransaction { db in try db.beginTransaction(.immediate) } }
+        } catch {
+            writeLock.release()
+            throw error
+        }
         owner = OpenTransactions.currentThread
         OpenTransactions.began(on: owner)
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [weak self] in
+            self?.finish("rolled back after \(Int(timeout)) s without a commit") { db in try db.rollback() }
+        }
     }
 
-    /// The thread that began the transaction (for the deadlock guard).
-    private var owner: UInt = 0
-
     var isOpen: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        if case .open = state { return true }
-        return false
+        lock.withLock { if case .open = state { return true }; return false }
     }
 
     func execute(_ sql: String, _ params: [SQLValue]) throws -> StorageChanges {
@@ -52,80 +55,54 @@ final class SQLiteTransaction: StorageTransaction, @unchecked Sendable {
     }
 
     func commit() throws {
-        defer { end() }
-        try perform(finishing: "committed") { db in try db.commit() }
+        var failure: (any Error)?
+        let ended = finish("committed") { db in
+            do { try db.commit() } catch {
+                failure = error
+                try? db.rollback()
+            }
+        }
+        if let failure { throw SQLiteStorage.classify(failure) }
+        if !ended { throw lock.withLock { Self.closedError(state) } }
     }
 
     func rollback() {
-        defer { end() }
-        _ = try? perform(finishing: "rolled back") { db in try db.rollback() }
+        _ = finish("rolled back") { db in try db.rollback() }
     }
 
-    private var ended = false
-    /// Uncount the transaction once, whether it committed, rolled back or expired.
-    private func end() {
-        condition.lock()
-        let first = !ended
-        ended = true
-        condition.unlock()
-        if first { OpenTransactions.ended(on: owner) }
+    private func perform<T>(_ body: (GRDB.Database) throws -> T) throws -> T {
+        try lock.withLock {
+            guard case .open = state else { throw Self.closedError(state) }
+            return try SQLiteStorage.mapErrors { try pool.writeWithoutTransaction(body) }
+        }
     }
 
-    /// Hand `body` to the transaction's thread and wait for its result.
-    private func perform<T>(finishing: String? = nil, _ body: @escaping (GRDB.Database) throws -> T) throws -> T {
-        var result: Result<T, any Error>?
-        condition.lock()
-        defer { condition.unlock() }
-        switch state {
-        case .open: break
-        case .finished(let how): throw StorageError(kind: .closed, message: "the transaction was already \(how)")
-        case .failed(let error): throw error
-        case .starting: throw StorageError(kind: .misuse, message: "the transaction has not started")
+    /// End the transaction once: run `end`, free the writer. False when it had already ended.
+    @discardableResult
+    private func finish(_ how: String, _ end: (GRDB.Database) throws -> Void) -> Bool {
+        lock.withLock {
+            guard case .open = state else { return false }
+            state = .finished(how)
+            try? pool.writeWithoutTransaction { db in try end(db) }
+            writeLock.release()
+            OpenTransactions.ended(on: owner)
+            return true
         }
-        job = { [self] db in
-            let r = Result { try SQLiteStorage.mapErrors { try body(db) } }
-            condition.lock()
-            result = r
-            if let finishing { state = .finished(finishing) }
-            condition.broadcast()
-            condition.unlock()
-        }
-        condition.broadcast()
-        while result == nil { condition.wait() }
-        return try result!.get()
     }
 
-    private func run(pool: DatabasePool, timeout: Double) {
-        do {
-            try pool.writeWithoutTransaction { db in
-                try db.beginTransaction(.immediate)
-                condition.lock()
-                state = .open
-                condition.broadcast()
-                while case .open = state {
-                    if let next = job {
-                        job = nil
-                        condition.unlock()
-                        next(db)
-                        condition.lock()
-                        continue
-                    }
-                    if !condition.wait(until: Date().addingTimeInterval(timeout)), job == nil, case .open = state {
-                        state = .finished("rolled back after \(Int(timeout)) s without a commit")
-                        condition.unlock()
-                        try? db.rollback()
-                        end()
-                        condition.lock()
-                    }
-                }
-                condition.broadcast()
-                condition.unlock()
-            }
-        } catch {
-            condition.lock()
-            state = .failed(SQLiteStorage.classify(error))
-            condition.broadcast()
-            condition.unlock()
-        }
+    /// Call with `lock` held.
+    private static func closedError(_ state: State) -> StorageError {
+        if case .finished(let how) = state { return StorageError(kind: .closed, message: "the transaction was already \(how)") }
+        return StorageError(kind: .closed, message: "the transaction is closed")
     }
+}
+
+/// The one writer's turnstile: an open transaction holds it from BEGIN to COMMIT or
+/// ROLLBACK, and autocommit writes take it for one statement. Not tied to a thread: a
+/// transaction may end on another thread than the one that began it.
+final class WriteLock: @unchecked Sendable {
+    private let semaphore = DispatchSemaphore(value: 1)
+
+    func acquire(timeout: Double) -> Bool { semaphore.wait(timeout: .now() + timeout) == .success }
+    func release() { semaphore.signal() }
 }
