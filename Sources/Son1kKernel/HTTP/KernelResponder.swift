@@ -14,7 +14,7 @@ import Son1kPluginKit
 ///    auth level and the `{user_id}` rule (401/403), then the handler;
 /// 5. errors become `application/problem+json`; a client's mistake is never a 500.
 struct KernelResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
+    typealias Context = KernelRequestContext
 
     let kernel: Kernel
     let router: Router<RouteTarget>
@@ -36,7 +36,7 @@ struct KernelResponder: HTTPResponder {
                                                     headers: ["Allow": allow.joined(separator: ", ")]))
             case .found(let match):
                 pattern = match.pattern
-                response = await serve(match, request, requestID: requestID)
+                response = await serve(match, request, requestID: requestID, peer: context.peer)
             }
         }
         response.headers[.init("x-request-id")!] = requestID
@@ -47,7 +47,7 @@ struct KernelResponder: HTTPResponder {
         return response
     }
 
-    private func serve(_ match: Router<RouteTarget>.Match, _ request: Hummingbird.Request, requestID: String) async -> Hummingbird.Response {
+    private func serve(_ match: Router<RouteTarget>.Match, _ request: Hummingbird.Request, requestID: String, peer: String) async -> Hummingbird.Response {
         let body: ByteBuffer
         do {
             if let length = request.headers[.contentLength].flatMap(Int.init), length > kernel.settings.maxBodyBytes { throw TooLarge() }
@@ -56,7 +56,9 @@ struct KernelResponder: HTTPResponder {
             return Self.problem(PluginError(status: 413, code: "body_too_large",
                                             detail: "The request body is larger than the limit of \(kernel.settings.maxBodyBytes) bytes."))
         }
-        let headers = request.headers.map { ($0.name.canonicalName, $0.value) }
+        // The peer address travels as a header the client cannot set (any incoming copy is dropped).
+        let headers = request.headers.filter { $0.name.canonicalName != Self.peerHeader }.map { ($0.name.canonicalName, $0.value) }
+            + [(Self.peerHeader, peer)]
         let authorization = request.headers[.authorization]
         let target = match.target
         let isInline: Bool
@@ -91,6 +93,9 @@ struct KernelResponder: HTTPResponder {
     }
 
     struct TooLarge: Error {}
+
+    /// The header through which kernel routes and plugins learn the client's address.
+    static let peerHeader = "x-son1k-peer"
 
     static func response(status: Int, headers: [(String, String)], body: [UInt8]) -> Hummingbird.Response {
         var fields = HTTPFields()

@@ -104,6 +104,22 @@ import Testing
         #expect(try await k.request("POST", "/api/auth/login", json: ["email": "gina@test.local", "password": "password-123"]).status == 200)
     }
 
+    @Test func loginIsRateLimitedPerClientAddressWhichTheClientCannotSpoof() async throws {
+        let k = try await TestKernel.start([.hello], kernel: ["login": ["max_failures_per_account": 100, "max_failures_per_ip": 4, "window_s": 600]])
+        defer { k.stop() }
+        _ = try await k.register("nina")
+        for i in 0..<4 {
+            let r = try await k.request("POST", "/api/auth/login", json: ["email": .string("nobody\(i)@test.local"), "password": "wrong-pass"],
+                                        headers: ["X-Son1k-Peer": "10.0.0.\(i)", "X-Forwarded-For": "10.0.1.\(i)"])
+            #expect(r.status == 401)
+        }
+        // Every attempt came from 127.0.0.1 whatever the headers said: the address is now limited.
+        let limited = try await k.request("POST", "/api/auth/login", json: ["email": "nina@test.local", "password": "password-123"],
+                                          headers: ["X-Son1k-Peer": "192.0.2.1"])
+        #expect(limited.status == 429)
+        #expect(limited.json["code"] == "too_many_login_attempts")
+    }
+
     @Test func registrationRejectsDuplicatesAndInvalidFields() async throws {
         let k = try await TestKernel.start([.hello])
         defer { k.stop() }

@@ -21,7 +21,7 @@ extension KernelRoutes {
                   request: ["type": "object", "required": ["email", "password"], "properties": ["email": ["type": "string"], "password": ["type": "string"]]],
                   response: Schemas.session) { [unowned self] req in
                 let input = try req.decode(Login.self)
-                let ip = req.headers["x-forwarded-for"]?.split(separator: ",").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? "direct"
+                let ip = req.headers[KernelResponder.peerHeader] ?? "unknown"
                 if let wait = kernel.loginLimiter.retryAfter(account: input.email, ip: ip) {
                     throw PluginError(status: 429, code: "too_many_login_attempts",
                                       detail: "Too many failed sign-ins; try again in \(wait) seconds.", headers: ["Retry-After": String(wait)])
