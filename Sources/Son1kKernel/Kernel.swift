@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
-import NIOCore
 import Son1kPluginKit
 
 /// The composition root: opens the database, loads the plugins, builds the router, serves.
@@ -31,7 +30,6 @@ public final class Kernel: Sendable {
     let stream: EventStream
     let router: Router<RouteTarget>
     let routes: KernelRoutes
-    let bootedAt = Date()
 
     public init(config: KernelConfig, logger: Logger) throws {
         self.config = config
@@ -54,7 +52,7 @@ public final class Kernel: Sendable {
         identity = IdentityStore(storage: storage, jwt: JWTSigner(secret: try Self.jwtSecret(s), ttlSeconds: s.tokenTTLSeconds),
                                  bcryptCost: s.bcryptCost)
         plugins = PluginManager(config: config, logger: logger)
-        scheduler = Scheduler(logger: logger) { [events] topic, publisher, data in
+        scheduler = Scheduler(logger: logger, queue: pluginQueue) { [events] topic, publisher, data in
             try events.publishAction(topic: topic, userID: nil, data: data, txn: 0, publisher: publisher)
         }
 

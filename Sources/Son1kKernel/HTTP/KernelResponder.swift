@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import NIOPosix
 import Son1kPluginKit
 
 /// The one HTTP responder: every request, kernel or plugin, goes through the same steps.

@@ -50,6 +50,18 @@ import Testing
         #expect(duplicate.status != 0 && duplicate.output.contains("already exists"))
     }
 
+    @Test func pluginsListShowsEachPluginWithItsStateAndRoutes() throws {
+        let k = try TestKernel(plugins: [.hello, PluginSpec(name: "ghost", library: "Son1kDoesNotExist")])
+        defer { k.stop() }
+        let (status, output) = try k.cli(["plugins", "list", "--json"])
+        #expect(status == 0)
+        let plugins = try JSONValue.parse(Array(output.utf8)).array ?? []
+        #expect(plugins.first { $0["name"] == "hello" }?["routes"].array?.count == 4)
+        #expect(plugins.first { $0["name"] == "ghost" }?["state"] == "failed")
+        let table = try k.cli(["plugins", "list"]).output
+        #expect(table.contains("hello  1.0.0  loaded") && table.contains("GET /api/hello/{name}  [public]"), "\(table)")
+    }
+
     @Test func helpReadsAsAManual() throws {
         let k = try TestKernel(plugins: [])
         defer { k.stop() }
