@@ -19,7 +19,7 @@ public struct Event: Sendable, Decodable {
 
     /// Decode `data` into a type (snake_case members).
     public func decode<T: Decodable>(_ type: T.Type = T.self) throws -> T {
-        try BodyDecoder.decode(T.self, from: Array(data.encoded()))
+        try BodyDecoder.decode(T.self, from: data.bytes)
     }
 }
 

@@ -145,7 +145,7 @@ final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
                 guard let hook = registry.hooks[topic] else { return Int32(SON1K_OK) }
                 switch try hook.handler(event, context.bound(to: txn)) {
                 case .continue: break
-                case .replace(let data): out.pointee = pluginBuffer(Array((["data": data] as JSONValue).encoded()))
+                case .replace(let data): out.pointee = pluginBuffer((["data": data] as JSONValue).bytes)
                 }
             case .action:
                 guard let action = registry.actions[topic] else { return Int32(SON1K_OK) }
@@ -166,7 +166,7 @@ final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
         do {
             let bytes = input.map { Array(UnsafeRawBufferPointer(start: $0, count: len)) } ?? []
             let value = try handler(bytes.isEmpty ? .null : JSONValue.parse(bytes), context)
-            out.pointee = pluginBuffer(Array(value.encoded()))
+            out.pointee = pluginBuffer(value.bytes)
             return Int32(SON1K_OK)
         } catch let error as PluginError {
             out.pointee = pluginBuffer(Array((try? JSONEncoder().encode(error)) ?? Data()))

@@ -13,7 +13,7 @@ public enum Problem {
             "detail": .string(detail),
             "code": .string(code),
         ]
-        return Array(object.encoded())
+        return object.bytes
     }
 
     public static func body(_ error: PluginError) -> [UInt8] { body(status: error.status, code: error.code, detail: error.detail) }

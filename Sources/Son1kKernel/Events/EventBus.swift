@@ -64,7 +64,7 @@ final class EventBus: Sendable {
                                  occurredAt: Timestamp.now(), data: data)
         do {
             for plugin in subscribers {
-                switch plugin.handleEvent(topic: topic, envelope: Array(record.envelope.encoded()), txn: handle) {
+                switch plugin.handleEvent(topic: topic, envelope: record.envelope.bytes, txn: handle) {
                 case .ok(let replacement):
                     if let replacement { record.data = replacement }
                 case .veto(let error):
@@ -179,7 +179,7 @@ final class EventBus: Sendable {
         let plugin = subscriptions.withLock { $0.plugins[d.subscriber] }
         let outcome: LoadedPlugin.EventOutcome
         if let plugin, plugin.status == .running {
-            outcome = plugin.handleEvent(topic: d.record.topic, envelope: Array(d.record.envelope.encoded()), txn: 0)
+            outcome = plugin.handleEvent(topic: d.record.topic, envelope: d.record.envelope.bytes, txn: 0)
         } else {
             outcome = .failed("the subscriber '\(d.subscriber)' is not running")
         }

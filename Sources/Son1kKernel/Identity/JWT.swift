@@ -28,7 +28,7 @@ public struct JWTSigner: Sendable {
             "sub": .string(subject), "role": .string(role), "iat": .number(Double(iat)),
             "exp": .number(Double(iat + ttlSeconds)), "iss": "son1k",
         ]
-        let signingInput = "\(Self.header).\(Crypto.base64URL(Array(claims.encoded())))"
+        let signingInput = "\(Self.header).\(Crypto.base64URL(claims.bytes))"
         return "\(signingInput).\(Crypto.base64URL(Crypto.hmacSHA256(key: key, message: Array(signingInput.utf8))))"
     }
 

@@ -50,7 +50,7 @@ final class EgressClient: Sendable {
         var headers: [String: JSONValue] = [:]
         for (k, v) in http.allHeaderFields { headers[String(describing: k).lowercased()] = .string(String(describing: v)) }
         let meta: JSONValue = ["status": .number(Double(http.statusCode)), "headers": .object(headers)]
-        return (Array(meta.encoded()), Array(data ?? Data()))
+        return (meta.bytes, Array(data ?? Data()))
     }
 
     private final class ResultBox: @unchecked Sendable {

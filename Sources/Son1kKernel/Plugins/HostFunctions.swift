@@ -20,7 +20,7 @@ enum HostFunctions {
             },
             config_get: { ctx, out in
                 let host = HostContext.from(ctx)
-                return host.answer(out) { Array(host.plugin.config.encoded()) }
+                return host.answer(out) { host.plugin.config.bytes }
             },
             secret_get: { ctx, name, len, out in
                 let host = HostContext.from(ctx)
@@ -150,7 +150,7 @@ extension HostContext {
     func dbQuery(txn: UInt64, sql: String, params: [SQLValue]) throws -> [UInt8] {
         try checkPrefix(sql)
         let rows = txn == 0 ? try kernel.storage.query(sql, params) : try kernel.transactions.get(txn).query(sql, params)
-        return Array(JSONValue.array(rows.map { .object($0) }).encoded())
+        return JSONValue.array(rows.map { .object($0) }).bytes
     }
 
     func publish(txn: UInt64, kind: Int32, topic: String, payload: JSONValue) throws -> [UInt8] {
@@ -162,9 +162,9 @@ extension HostContext {
         if txn == 0 { try OpenTransactions.refuseWriteOutsideTransaction() }
         if Int(kind) == SON1K_EVENT_HOOK {
             let result = try kernel.events.publishHook(topic: topic, userID: userID, data: data, txn: txn, publisher: plugin.name)
-            return Array((["data": result] as JSONValue).encoded())
+            return (["data": result] as JSONValue).bytes
         }
         let id = try kernel.events.publishAction(topic: topic, userID: userID, data: data, txn: txn, publisher: plugin.name)
-        return Array((["id": .string(id)] as JSONValue).encoded())
+        return (["id": .string(id)] as JSONValue).bytes
     }
 }

@@ -23,7 +23,7 @@ extension KernelRoutes {
                 return Response(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")], body: Array(text.utf8))
             },
             route("GET", "/openapi.json", .public, "The OpenAPI 3.1 description of every route served", inline: true) { [unowned self] _ in
-                Response(status: 200, headers: [("Content-Type", "application/json")], body: Array(OpenAPIDocument.build(kernel).encoded()))
+                Response(status: 200, headers: [("Content-Type", "application/json")], body: OpenAPIDocument.build(kernel).bytes)
             },
             route("GET", "/docs", .public, "Readable API documentation (HTML)", inline: true) { [unowned self] _ in
                 Response(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: Array(DocsPage.render(OpenAPIDocument.build(kernel)).utf8))
