@@ -111,13 +111,14 @@ Profiled with \`perf record\` against the release build under the same wrk load:
   and whose body is the bytes received, never re-encoded; the response body is copied once.
   Building and reading that struct is a few percent of a request.
 - Plugin handlers may block (database, outbound HTTP), so they never run on an event loop or
-  on Swift's cooperative pool: each plugin request hops to a private concurrent dispatch
-  queue and back. That hop is most of the gap to the native route. (A fixed-size
-  \`NIOThreadPool\` made it twice as expensive: ratio 0.51 before this choice; see
+  on Swift's cooperative pool. The server's tasks run on blocking-safe libdispatch threads
+  from the start (\`HandlerExecutor\`), so a plugin call adds no thread switch; most of the
+  remaining gap is the plugin's own work and the response's copy. (A hop per request to a
+  fixed-size \`NIOThreadPool\` gave 0.51, a hop to a dispatch queue 0.70; see
   docs/DECISIONS.md.)
-- The Swift SDK's own share (request conversion, \`JSONEncoder\` for the response) is about
-  7 % of a plugin request, which is why the C plugin runs ahead of the Swift one.
-- The write route is bound by SQLite's single writer and by thread wake-ups between the
-  HTTP task and the handler (50–100 µs each on these machines), not by fsync
+- The Swift SDK's own share (request conversion, \`JSONEncoder\` for the response) is a few
+  percent of a plugin request; the plugin library itself is under 1 % of the profile.
+- The write route is bound by SQLite's single writer and by thread wake-ups (50–100 µs each
+  on these machines), not by fsync
   (\`synchronous=NORMAL\` in WAL mode).
 MD

@@ -23,8 +23,8 @@ public final class Kernel: Sendable {
     let blobs: BlobStore
     let scheduler: Scheduler
     let egress: EgressClient
-    /// Where request handlers and plugin calls run; see ``Kernel/makePluginQueue()``.
-    let pluginQueue = Kernel.makePluginQueue()
+    /// Where request handlers, plugin calls and other blocking work run.
+    let handlers = HandlerExecutor()
     let cors: CORSPolicy
     let loginLimiter: LoginRateLimiter
     let stream: EventStream
@@ -52,7 +52,7 @@ public final class Kernel: Sendable {
         identity = IdentityStore(storage: storage, jwt: JWTSigner(secret: try Self.jwtSecret(s), ttlSeconds: s.tokenTTLSeconds),
                                  bcryptCost: s.bcryptCost)
         plugins = PluginManager(config: config, logger: logger)
-        scheduler = Scheduler(logger: logger, queue: pluginQueue) { [events] topic, publisher, data in
+        scheduler = Scheduler(logger: logger, queue: handlers.queue) { [events] topic, publisher, data in
             try events.publishAction(topic: topic, userID: nil, data: data, txn: 0, publisher: publisher)
         }
 
@@ -79,15 +79,6 @@ public final class Kernel: Sendable {
         events.configure(plugins.subscriptions())
         events.addListener { [stream] in stream.publish($0) }
         logBootReport()
-    }
-
-    /// Plugin handlers may block (database, outbound HTTP), so they must not run on Swift's
-    /// cooperative pool (one thread per core). A private concurrent queue runs on
-    /// libdispatch's overcommit threads, which grow when every thread is busy or blocked and
-    /// are reused hot otherwise: measured, a hop here costs a fraction of a hop to a
-    /// fixed-size thread pool (see docs/PERFORMANCE.md).
-    static func makePluginQueue() -> DispatchQueue {
-        DispatchQueue(label: "son1k.plugins", qos: .userInitiated, attributes: .concurrent)
     }
 
     /// The JWT signing secret: configured, or generated once and kept under the data directory.
@@ -153,13 +144,16 @@ public final class Kernel: Sendable {
             },
             logger: logger
         )
-        let dispatcher = Task { [events, pluginQueue] in await events.runDispatcher(queue: pluginQueue) }
+        let dispatcher = Task { [events, handlers] in await events.runDispatcher(queue: handlers.queue) }
         defer {
             dispatcher.cancel()
             scheduler.cancelAll()
             plugins.stopAll()
         }
-        try await app.runService()
+        // Every connection task inherits this preference: handlers start on blocking-safe threads.
+        try await withTaskExecutorPreference(handlers) {
+            try await app.runService()
+        }
     }
 
     func webSocketUpgrade(_ request: HTTPRequest) async throws -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
@@ -170,7 +164,7 @@ public final class Kernel: Sendable {
             header = token.map { "Bearer \($0)" }
         }
         let credentials = header
-        let principal = try await pluginQueue.run { [self] in try authenticate(credentials).0 }
+        let principal = try await handlers.run { [self] in try authenticate(credentials).0 }
         // Without a user the request falls through to the route, which answers 401.
         guard let principal, principal.role == "user" || principal.role == "admin" else { return .dontUpgrade }
         return .upgrade([:]) { [stream] inbound, outbound, _ in

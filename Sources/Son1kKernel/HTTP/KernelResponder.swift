@@ -9,7 +9,7 @@ import Son1kPluginKit
 /// 1. request id (the client's `X-Request-Id` when sane, otherwise a new one) and CORS;
 /// 2. routing: 404 for an unknown path, 405 with `Allow` for a known path and wrong method;
 /// 3. the body, collected up to the configured limit (413 beyond it);
-/// 4. on the plugin queue, off the event loops and the cooperative pool: credentials → principal, the route's
+/// 4. on a handler thread (see ``HandlerExecutor``), off the event loops and the cooperative pool: credentials → principal, the route's
 ///    auth level and the `{user_id}` rule (401/403), then the handler;
 /// 5. errors become `application/problem+json`; a client's mistake is never a 500.
 struct KernelResponder: HTTPResponder {
@@ -88,7 +88,7 @@ struct KernelResponder: HTTPResponder {
             }
         }
         if isInline { return work() }
-        return await kernel.pluginQueue.run(work)
+        return await kernel.handlers.run(work)
     }
 
     struct TooLarge: Error {}
