@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SWIFT=$(command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
-DURATION=${BENCH_DURATION:-10s}
+DURATION=${BENCH_DURATION:-5s}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
+ROUNDS=${BENCH_ROUNDS:-3}
 
 "$SWIFT" build -c release --product son1k >/dev/null
 "$SWIFT" build -c release >/dev/null
@@ -57,11 +58,30 @@ if non2xx: sys.exit("non-2xx responses: " + non2xx.group(1))
 print(f"{rps:.0f} {p99:.2f}")'
 }
 
-wrk -t1 -c"$CONNECTIONS" -d2s "$base/health" >/dev/null   # warm-up
-read native_rps native_p99 < <(measure "$base/health")
-read swift_rps swift_p99 < <(measure "$base/api/hello/bench")
-read c_rps c_p99 < <(measure "$base/api/cplugin/hello")
-read write_rps write_p99 < <(measure -s "$work/post.lua" "$base/api/hello/greetings")
+# Warm every measured route alike (first use pays one-time costs: caches, lazy metadata).
+for path in /health /api/hello/bench /api/cplugin/hello; do wrk -t1 -c"$CONNECTIONS" -d2s "$base$path" >/dev/null; done
+wrk -t1 -c"$CONNECTIONS" -d2s -s "$work/post.lua" "$base/api/hello/greetings" >/dev/null
+
+# The routes take turns for ROUNDS rounds and each figure is the median of its runs, so a
+# noisy moment on the machine hits every route alike instead of one of them.
+declare -A runs
+for round in $(seq "$ROUNDS"); do
+    runs[native]+="$(measure "$base/health");"
+    runs[swift]+="$(measure "$base/api/hello/bench");"
+    runs[c]+="$(measure "$base/api/cplugin/hello");"
+    runs[write]+="$(measure -s "$work/post.lua" "$base/api/hello/greetings");"
+done
+median() {  # "rps p99;rps p99;..." -> "median_rps median_p99"
+    python3 -c '
+import statistics, sys
+runs = [r.split() for r in sys.argv[1].split(";") if r]
+print(f"{statistics.median(float(r[0]) for r in runs):.0f} {statistics.median(float(r[1]) for r in runs):.2f}")' "$1"
+}
+echo "runs (req/s p99_ms): native=${runs[native]} swift=${runs[swift]} c=${runs[c]} write=${runs[write]}"
+read native_rps native_p99 < <(median "${runs[native]}")
+read swift_rps swift_p99 < <(median "${runs[swift]}")
+read c_rps c_p99 < <(median "${runs[c]}")
+read write_rps write_p99 < <(median "${runs[write]}")
 
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 swift_ratio=$(ratio "$swift_rps" "$native_rps")
@@ -86,8 +106,9 @@ cat > docs/PERFORMANCE.md <<MD
 
 Measured by \`make bench\` (\`scripts/bench.sh\`): a release build, one \`son1k serve\` with the
 hello (Swift) and cplugin (C) plugins, and \`wrk -t1 -c${CONNECTIONS} -d${DURATION} --latency\` against
-each route in turn, all in one run on one machine (wrk and the server share its cores). The
-machines this runs on are noisy, so the figures that matter are the **ratios** against the
+each route in turn, ${ROUNDS} rounds with the routes interleaved, each figure the median of
+its rounds, all in one run on one machine (wrk and the server share its cores). The machines
+this runs on are noisy, so the figures that matter are the **ratios** against the
 kernel-native route measured in the same run.
 
 | figure | throughput | p99 latency | vs native |
@@ -101,7 +122,7 @@ kernel-native route measured in the same run.
 - Start-up to first served request, all plugins loaded (process spawn → first 200 from \`/health\`): **${startup_ms} ms**.
 - Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(uname -m)).
 
-Command: \`make bench\` (set \`BENCH_DURATION\` and \`BENCH_CONNECTIONS\` to change the wrk run).
+Command: \`make bench\` (\`BENCH_DURATION\`, \`BENCH_CONNECTIONS\` and \`BENCH_ROUNDS\` change the wrk runs).
 
 ## Where the time goes
 

@@ -8,22 +8,24 @@ import Foundation
 public struct Context<Config: PluginConfig>: Sendable {
     /// The plugin's configuration, validated by the kernel and with defaults applied.
     public let config: Config
-    /// Autocommit database access; inside a hook handler, the publisher's transaction.
-    public let db: Database
-    public let log: Log
-    public let metrics: Metrics
-    public let http: HTTPClient
-    public let blobs: Blobs
     let host: HostBridge
+    let txn: UInt64
+
+    // One shared reference, and the facades built on access: copying a context per request
+    // then costs one reference count, not one per facade (they all point at the same bridge,
+    // so each count is contended across threads).
+
+    /// Autocommit database access; inside a hook handler, the publisher's transaction.
+    public var db: Database { Database(host: host, txn: txn) }
+    public var log: Log { Log(host: host) }
+    public var metrics: Metrics { Metrics(host: host) }
+    public var http: HTTPClient { HTTPClient(host: host) }
+    public var blobs: Blobs { Blobs(host: host) }
 
     init(config: Config, host: HostBridge, txn: UInt64 = 0) {
         self.config = config
         self.host = host
-        self.db = Database(host: host, txn: txn)
-        self.log = Log(host: host)
-        self.metrics = Metrics(host: host)
-        self.http = HTTPClient(host: host)
-        self.blobs = Blobs(host: host)
+        self.txn = txn
     }
 
     /// Publish a hook: subscribers run now, in order, inside `tx`'s transaction (or in

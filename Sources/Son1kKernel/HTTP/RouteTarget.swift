@@ -1,7 +1,8 @@
 import Son1kPluginKit
 
-/// What a route leads to: a plugin's handler or one of the kernel's own.
-public struct RouteTarget: Sendable {
+/// What a route leads to: a plugin's handler or one of the kernel's own. A class, built once
+/// at boot: a request holds it by one reference instead of copying the spec's strings.
+public final class RouteTarget: Sendable {
     public enum Handler: Sendable {
         /// A plugin's route, by its index in the manifest. Runs on the plugin thread pool.
         case plugin(LoadedPlugin, Int)
@@ -11,8 +12,13 @@ public struct RouteTarget: Sendable {
         case inline(@Sendable (Request) throws -> Response)
     }
 
-    public var spec: RouteSpec
-    public var handler: Handler
+    public let spec: RouteSpec
+    public let handler: Handler
+
+    public init(spec: RouteSpec, handler: Handler) {
+        self.spec = spec
+        self.handler = handler
+    }
 
     /// The owner named in /openapi.json tags and in metrics.
     public var owner: String {
