@@ -71,10 +71,9 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return try Array(bytes).withUnsafeBufferPointer { try JSONBytes.parse($0) }
     }
 
-    /// Convert any `Encodable` into a JSON value.
+    /// Convert any `Encodable` into a JSON value (property names in snake_case).
     public static func from<T: Encodable>(_ value: T) throws -> JSONValue {
-        if let v = value as? JSONValue { return v }
-        return try parse(Array(JSONEncoder().encode(value)))
+        try JSONValueEncoder.encode(value)
     }
 
     /// Decode this value into a `Decodable` type.

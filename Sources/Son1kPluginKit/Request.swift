@@ -120,16 +120,29 @@ public enum BodyDecoder {
     }
 }
 
-/// `maxPerUser` → `max_per_user`: the JSON spelling of a Swift property name.
+/// `maxPerUser` → `max_per_user`, `userID` → `user_id`: the JSON spelling of a Swift
+/// property name, word for word as Foundation's `.convertToSnakeCase` splits it (a run of
+/// capitals is one word), so encoding, decoding and config schemas agree.
 public func snakeCase(_ name: String) -> String {
-    var out = ""
-    for ch in name {
-        if ch.isUppercase {
-            if !out.isEmpty { out.append("_") }
-            out.append(contentsOf: ch.lowercased())
-        } else {
-            out.append(ch)
+    guard name.contains(where: \.isUppercase) else { return name }
+    let chars = Array(name)
+    var words: [ArraySlice<Character>] = []
+    var wordStart = 0
+    var i = 1
+    while i < chars.count, let upper = chars[i...].firstIndex(where: \.isUppercase) {
+        words.append(chars[wordStart..<upper])
+        guard let lower = chars[upper...].firstIndex(where: \.isLowercase) else {
+            wordStart = upper
+            break
         }
+        if lower == upper + 1 {
+            wordStart = upper
+        } else {
+            words.append(chars[upper..<(lower - 1)])
+            wordStart = lower - 1
+        }
+        i = lower + 1
     }
-    return out
+    words.append(chars[wordStart...])
+    return words.filter { !$0.isEmpty }.map { String($0).lowercased() }.joined(separator: "_")
 }

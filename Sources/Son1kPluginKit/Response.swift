@@ -19,7 +19,7 @@ public struct Response: Sendable {
 
     /// JSON-encode `value` (snake_case keys) with `Content-Type: application/json`.
     public static func json<T: Encodable>(_ value: T, status: Int = 200) throws -> Response {
-        Response(status: status, headers: [("Content-Type", "application/json")], body: Array(try ResponseEncoder.encode(value)))
+        Response(status: status, headers: [("Content-Type", "application/json")], body: try ResponseEncoder.encode(value))
     }
 
     /// 204 with no body.
@@ -36,14 +36,9 @@ public struct Response: Sendable {
     }
 }
 
-/// The one JSON encoder configuration responses use: snake_case keys, ISO 8601 dates.
+/// How responses are encoded: snake_case keys, ISO 8601 dates (see ``JSONValueEncoder``).
 enum ResponseEncoder {
-    static func encode<T: Encodable>(_ value: T) throws -> Data {
-        if let json = value as? JSONValue { return json.encoded() }
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return try encoder.encode(value)
+    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        try JSONValueEncoder.encode(value).bytes
     }
 }
