@@ -71,6 +71,9 @@ final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
     let manifestJSON: String
     /// Set once by `initialize`, which the kernel calls before any handler.
     private var context: Context<P.Config>?
+    /// The route handlers with the context bound, built once by `initialize`: serving a
+    /// request is then an array lookup and a call, with no generic type lookups per request.
+    private var routeHandlers: [@Sendable (Request) throws -> Response] = []
 
     init() {
         plugin = P()
@@ -95,6 +98,10 @@ final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
             let context = Context(config: cfg, host: bridge)
             try plugin.setUp(context)
             self.context = context
+            routeHandlers = registry.routes.map { route in
+                let handler = route.handler
+                return { request in try handler(request, context) }
+            }
             return Int32(SON1K_OK)
         } catch {
             err.pointee = pluginBuffer(Array("\(error)".utf8))
@@ -115,18 +122,18 @@ final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
     func handleRequest(_ req: UnsafePointer<son1k_request_t>, _ resp: UnsafeMutablePointer<son1k_response_t>) -> son1k_status_t {
         let r = req.pointee
         let index = Int(r.route_index)
-        guard let context, registry.routes.indices.contains(index) else {
+        guard routeHandlers.indices.contains(index) else {
             write(.problem(PluginError(status: 404, code: "route_not_found", detail: "The plugin has no such route.")), to: resp)
             return Int32(SON1K_OK)
         }
-        let request = Self.request(from: r)
+        let request = requestValue(from: r)
         let response: Response
         do {
-            response = try registry.routes[index].handler(request, context)
+            response = try routeHandlers[index](request)
         } catch let error as PluginError {
             response = .problem(error)
         } catch {
-            context.log.error("\(request.method) \(request.path) failed: \(error)")
+            context?.log.error("\(request.method) \(request.path) failed: \(error)")
             response = .problem(PluginError(status: 500, code: "plugin_error",
                                             detail: "The plugin '\(P.manifest.name)' failed to handle the request."))
         }
@@ -181,23 +188,29 @@ final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
     func stop() { plugin.stop() }
 
     private func write(_ response: Response, to resp: UnsafeMutablePointer<son1k_response_t>) {
-        var headerText = ""
-        for (name, value) in response.headers { headerText += "\(name): \(value)\n" }
-        resp.pointee = son1k_response_t(status: Int32(response.status), headers: pluginBuffer(Array(headerText.utf8)),
-                                        body: pluginBuffer(response.body))
+        writeResponse(response, to: resp)
     }
+}
 
-    static func request(from r: son1k_request_t) -> Request {
-        var params: [String: String] = [:]
-        for i in 0..<r.params_count { params[string(r.params[i].name)] = string(r.params[i].value) }
-        var headers: [String: String] = [:]
-        headers.reserveCapacity(r.headers_count)
-        for i in 0..<r.headers_count { headers[string(r.headers[i].name)] = string(r.headers[i].value) }
-        let principalID = string(r.principal_id)
-        let principal = principalID.isEmpty ? nil : Principal(
-            id: principalID, role: string(r.principal_role), kind: Principal.Kind(rawValue: string(r.principal_kind)) ?? .user)
-        let body = r.body.map { Array(UnsafeBufferPointer(start: $0, count: r.body_len)) } ?? []
-        return Request(method: string(r.method), path: string(r.path), rawQuery: string(r.query), params: params,
-                       headers: headers, principal: principal, requestID: string(r.request_id), body: body)
-    }
+/// Fill the C response from a Swift one (plugin-owned buffers). Not generic: it runs per request.
+func writeResponse(_ response: Response, to resp: UnsafeMutablePointer<son1k_response_t>) {
+    var headerText = ""
+    for (name, value) in response.headers { headerText += "\(name): \(value)\n" }
+    resp.pointee = son1k_response_t(status: Int32(response.status), headers: pluginBuffer(Array(headerText.utf8)),
+                                    body: pluginBuffer(response.body))
+}
+
+/// The Swift view of a C request. Not generic: it runs per request.
+func requestValue(from r: son1k_request_t) -> Request {
+    var params: [String: String] = [:]
+    for i in 0..<r.params_count { params[string(r.params[i].name)] = string(r.params[i].value) }
+    var headers: [String: String] = [:]
+    headers.reserveCapacity(r.headers_count)
+    for i in 0..<r.headers_count { headers[string(r.headers[i].name)] = string(r.headers[i].value) }
+    let principalID = string(r.principal_id)
+    let principal = principalID.isEmpty ? nil : Principal(
+        id: principalID, role: string(r.principal_role), kind: Principal.Kind(rawValue: string(r.principal_kind)) ?? .user)
+    let body = r.body.map { Array(UnsafeBufferPointer(start: $0, count: r.body_len)) } ?? []
+    return Request(method: string(r.method), path: string(r.path), rawQuery: string(r.query), params: params,
+                   headers: headers, principal: principal, requestID: string(r.request_id), body: body)
 }
