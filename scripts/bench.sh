@@ -141,10 +141,11 @@ Profiled with \`perf record\` against the release build under the same wrk load:
   fixed-size \`NIOThreadPool\` gave 0.51, a hop to a dispatch queue 0.70; see
   docs/DECISIONS.md.)
 - The C plugin isolates the kernel and ABI: across runs it measures 0.92–0.99 of native.
-  The Swift plugin measures 0.75–0.89 across runs; its extra is in the SDK (converting the
-  request into Swift values, encoding the response). Foundation's \`JSONEncoder\` degraded
-  badly under concurrency (0.87 → 0.75 in an A/B), so the SDK encodes through its own
-  \`JSONValueEncoder\`.
+  The Swift plugin's extra is the SDK's per-request work. Two causes were found and removed:
+  Foundation's \`JSONEncoder\` degraded badly under concurrency (0.87 → 0.75 in an A/B; the
+  SDK now encodes through \`JSONValueEncoder\`), and the generic \`Driver<P>\` paid runtime
+  type lookups on every request (the handlers are now bound once into a plain table):
+  0.75 → 0.82–0.90 across runs.
 - The write route is bound by SQLite's single writer and by thread wake-ups (50–100 µs each
   on these machines), not by fsync
   (\`synchronous=NORMAL\` in WAL mode).
