@@ -123,7 +123,7 @@ final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
         let r = req.pointee
         let index = Int(r.route_index)
         guard routeHandlers.indices.contains(index) else {
-            write(.problem(PluginError(status: 404, code: "route_not_found", detail: "The plugin has no such route.")), to: resp)
+            writeResponse(.problem(PluginError(status: 404, code: "route_not_found", detail: "The plugin has no such route.")), to: resp)
             return Int32(SON1K_OK)
         }
         let request = requestValue(from: r)
@@ -137,7 +137,7 @@ final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
             response = .problem(PluginError(status: 500, code: "plugin_error",
                                             detail: "The plugin '\(P.manifest.name)' failed to handle the request."))
         }
-        write(response, to: resp)
+        writeResponse(response, to: resp)
         return Int32(SON1K_OK)
     }
 
@@ -187,9 +187,6 @@ final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
 
     func stop() { plugin.stop() }
 
-    private func write(_ response: Response, to resp: UnsafeMutablePointer<son1k_response_t>) {
-        writeResponse(response, to: resp)
-    }
 }
 
 /// Fill the C response from a Swift one (plugin-owned buffers). Not generic: it runs per request.

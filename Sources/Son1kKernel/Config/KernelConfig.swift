@@ -32,7 +32,6 @@ public struct KernelSettings: Sendable {
 
     public init() {}
 
-    public var listenDescription: String { "\(host):\(port)" }
     public var databasePath: String { databaseURL.isEmpty ? "\(dataDirectory)/son1k.db" : databaseURL }
     public var blobsPath: String { blobDirectory.isEmpty ? "\(dataDirectory)/blobs" : blobDirectory }
 }

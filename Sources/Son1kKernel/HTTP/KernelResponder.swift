@@ -40,7 +40,8 @@ struct KernelResponder: HTTPResponder {
         }
         response.headers[.init("x-request-id")!] = requestID
         kernel.cors.decorate(&response, for: request)
-        let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18 + Double((ContinuousClock.now - started).components.seconds)
+        let elapsed = (ContinuousClock.now - started).components
+        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
         kernel.metrics.increment("son1k_http_requests_total", labels: ["method": request.method.rawValue, "route": pattern, "status": String(response.status.code)])
         kernel.metrics.observe("son1k_http_request_duration_seconds", seconds, labels: ["route": pattern])
         return response

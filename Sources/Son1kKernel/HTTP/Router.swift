@@ -70,7 +70,8 @@ public struct Router<Target: Sendable>: Sendable {
                 switch seg {
                 case .literal(let s): if s != part { ok = false } else { score = score * 2 + 1 }
                 case .param(let name):
-                    params.append((name, String(part).removingPercentEncoding ?? String(part)))
+                    let raw = String(part)
+                    params.append((name, raw.contains("%") ? raw.removingPercentEncoding ?? raw : raw))
                     score *= 2
                 }
                 if !ok { break }

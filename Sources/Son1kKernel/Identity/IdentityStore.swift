@@ -1,5 +1,6 @@
 import Foundation
 import Son1kPluginKit
+import Synchronization
 
 /// A user account as the API shows it (never with its password hash).
 public struct User: Sendable, Codable, Equatable {
@@ -96,13 +97,22 @@ public final class IdentityStore: Sendable {
                                      [.text(email.trimmingCharacters(in: .whitespaces).lowercased())])
         guard let row = rows.first, let hash = row["password_hash"]?.string else {
             // Spend the same time as a real check so timing does not reveal which accounts exist.
-            _ = PasswordHasher.verify(password, hash: Self.decoyHash)
+            _ = PasswordHasher.verify(password, hash: try decoyHash())
             return nil
         }
         return PasswordHasher.verify(password, hash: hash) ? User(row: row) : nil
     }
 
-    static let decoyHash = "$2b$04$abcdefghijklmnopqrstuu5Dz6kSPEy7PbLgbm3xQfBN1h9IoNr9W"
+    /// A hash at the configured cost, made on the first sign-in for an unknown e-mail (a
+    /// fixed cheaper hash would answer faster than a real one and reveal the difference).
+    private let decoy = Mutex<String?>(nil)
+
+    func decoyHash() throws -> String {
+        if let hash = decoy.withLock({ $0 }) { return hash }
+        let hash = try PasswordHasher.hash(Crypto.randomToken(12), cost: bcryptCost)
+        decoy.withLock { $0 = $0 ?? hash }
+        return hash
+    }
 
     public func setRole(userID: String, role: String) throws -> User {
         guard ["user", "admin"].contains(role) else { throw PluginError.invalid("role", "must be user or admin.") }

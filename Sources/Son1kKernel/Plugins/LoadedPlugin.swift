@@ -61,13 +61,6 @@ public final class LoadedPlugin: @unchecked Sendable {
     /// Hosts the plugin may reach through `http_fetch` (config field `egress_hosts`).
     var egressHosts: [String] { config["egress_hosts"].array?.compactMap(\.string) ?? [] }
 
-    /// The config as it may be shown: secret fields masked.
-    var displayConfig: JSONValue {
-        var shown = config
-        for field in secretFields where !shown[field].isNull { shown[field] = "********" }
-        return shown
-    }
-
     // MARK: Calls into the plugin (any thread; the plugin must be thread-safe)
 
     /// The outcome of delivering an event.
