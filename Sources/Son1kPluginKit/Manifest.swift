@@ -40,9 +40,12 @@ public struct RouteSpec: Codable, Sendable, Hashable {
     public var responseSchema: JSONValue?
     /// The success status documented in /openapi.json (200 unless said otherwise).
     public var successStatus: Int?
+    /// The largest request body this route accepts, when it differs from the kernel's
+    /// `max_body_bytes` (e.g. an audio upload); larger bodies get 413 before the plugin runs.
+    public var maxBodyBytes: Int?
 
     public init(method: String, path: String, auth: AuthLevel, summary: String, description: String? = nil,
-                requestSchema: JSONValue? = nil, responseSchema: JSONValue? = nil, successStatus: Int? = nil) {
+                requestSchema: JSONValue? = nil, responseSchema: JSONValue? = nil, successStatus: Int? = nil, maxBodyBytes: Int? = nil) {
         self.method = method.uppercased()
         self.path = path
         self.auth = auth
@@ -51,11 +54,13 @@ public struct RouteSpec: Codable, Sendable, Hashable {
         self.requestSchema = requestSchema
         self.responseSchema = responseSchema
         self.successStatus = successStatus
+        self.maxBodyBytes = maxBodyBytes
     }
 
     enum CodingKeys: String, CodingKey {
         case method, path, auth, summary, description
         case requestSchema = "request_schema", responseSchema = "response_schema", successStatus = "success_status"
+        case maxBodyBytes = "max_body_bytes"
     }
 
     /// Hand-written manifests (plugins in C) may leave out everything but method, path and auth.
@@ -66,7 +71,8 @@ public struct RouteSpec: Codable, Sendable, Hashable {
                   description: try c.decodeIfPresent(String.self, forKey: .description),
                   requestSchema: try c.decodeIfPresent(JSONValue.self, forKey: .requestSchema),
                   responseSchema: try c.decodeIfPresent(JSONValue.self, forKey: .responseSchema),
-                  successStatus: try c.decodeIfPresent(Int.self, forKey: .successStatus))
+                  successStatus: try c.decodeIfPresent(Int.self, forKey: .successStatus),
+                  maxBodyBytes: try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes))
     }
 }
 

@@ -26,12 +26,13 @@ public struct Registry<Config: PluginConfig> {
     init() {}
 
     /// Declare a route. `path` uses `{name}` parameters; `request`/`response` are JSON
-    /// Schemas shown in /openapi.json; `status` is the documented success status.
+    /// Schemas shown in /openapi.json; `status` is the documented success status;
+    /// `maxBodyBytes` raises or lowers the kernel's body limit for this route alone.
     public mutating func route(_ method: String, _ path: String, auth: AuthLevel, summary: String, description: String? = nil,
-                               request: JSONValue? = nil, response: JSONValue? = nil, status: Int? = nil,
+                               request: JSONValue? = nil, response: JSONValue? = nil, status: Int? = nil, maxBodyBytes: Int? = nil,
                                _ handler: @escaping RouteHandler) {
         let spec = RouteSpec(method: method, path: path, auth: auth, summary: summary, description: description,
-                             requestSchema: request, responseSchema: response, successStatus: status)
+                             requestSchema: request, responseSchema: response, successStatus: status, maxBodyBytes: maxBodyBytes)
         routes.append((spec, handler))
     }
 
@@ -41,14 +42,16 @@ public struct Registry<Config: PluginConfig> {
     }
 
     public mutating func post(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,
-                              request: JSONValue? = nil, response: JSONValue? = nil, status: Int? = nil,
+                              request: JSONValue? = nil, response: JSONValue? = nil, status: Int? = nil, maxBodyBytes: Int? = nil,
                               _ handler: @escaping RouteHandler) {
-        route("POST", path, auth: auth, summary: summary, description: description, request: request, response: response, status: status, handler)
+        route("POST", path, auth: auth, summary: summary, description: description, request: request, response: response,
+              status: status, maxBodyBytes: maxBodyBytes, handler)
     }
 
     public mutating func put(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,
-                             request: JSONValue? = nil, response: JSONValue? = nil, _ handler: @escaping RouteHandler) {
-        route("PUT", path, auth: auth, summary: summary, description: description, request: request, response: response, handler)
+                             request: JSONValue? = nil, response: JSONValue? = nil, maxBodyBytes: Int? = nil, _ handler: @escaping RouteHandler) {
+        route("PUT", path, auth: auth, summary: summary, description: description, request: request, response: response,
+              maxBodyBytes: maxBodyBytes, handler)
     }
 
     public mutating func patch(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,

@@ -49,12 +49,13 @@ struct KernelResponder: HTTPResponder {
 
     private func serve(_ match: Router<RouteTarget>.Match, _ request: Hummingbird.Request, requestID: String, peer: String) async -> Hummingbird.Response {
         let body: ByteBuffer
+        let limit = match.target.spec.maxBodyBytes ?? kernel.settings.maxBodyBytes
         do {
-            if let length = request.headers[.contentLength].flatMap(Int.init), length > kernel.settings.maxBodyBytes { throw TooLarge() }
-            body = try await request.body.collect(upTo: kernel.settings.maxBodyBytes)
+            if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw TooLarge() }
+            body = try await request.body.collect(upTo: limit)
         } catch {
             return Self.problem(PluginError(status: 413, code: "body_too_large",
-                                            detail: "The request body is larger than the limit of \(kernel.settings.maxBodyBytes) bytes."))
+                                            detail: "The request body is larger than the limit of \(limit) bytes."))
         }
         // The peer address travels as a header the client cannot set (any incoming copy is dropped).
         let headers = request.headers.filter { $0.name.canonicalName != Self.peerHeader }.map { ($0.name.canonicalName, $0.value) }

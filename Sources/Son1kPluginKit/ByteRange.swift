@@ -24,3 +24,22 @@ public enum ByteRange: Equatable, Sendable {
         return .partial(lower: lower, upper: min(upper, size - 1))
     }
 }
+
+extension Response {
+    /// Bytes a client may fetch in parts, as audio players do when they seek: the whole body
+    /// with `Accept-Ranges: bytes`, 206 with `Content-Range` for one `Range: bytes=…`, and
+    /// 416 for a range past the end. Pass the request's `range` header as it came.
+    public static func ranged(_ bytes: [UInt8], contentType: String, range: String?, headers extra: [(String, String)] = []) throws -> Response {
+        var headers = [("Content-Type", contentType), ("Accept-Ranges", "bytes")] + extra
+        switch ByteRange.parse(range, size: bytes.count) {
+        case .full:
+            return Response(status: 200, headers: headers, body: bytes)
+        case .unsatisfiable:
+            throw PluginError(status: 416, code: "range_not_satisfiable", detail: "The content has \(bytes.count) bytes.",
+                              headers: ["Content-Range": "bytes */\(bytes.count)"])
+        case .partial(let lower, let upper):
+            headers.append(("Content-Range", "bytes \(lower)-\(upper)/\(bytes.count)"))
+            return Response(status: 206, headers: headers, body: Array(bytes[lower...upper]))
+        }
+    }
+}
