@@ -12,12 +12,12 @@ func pluginLinkerSettings(_ dir: String) -> [LinkerSetting] {
 }
 
 /// A first-party plugin written in Swift against Son1kPluginKit.
-func swiftPlugin(_ name: String, path: String) -> Target {
+func swiftPlugin(_ name: String, path: String, dependencies: [Target.Dependency] = [], exclude: [String] = []) -> Target {
     .target(
         name: name,
-        dependencies: ["Son1kPluginKit"],
+        dependencies: ["Son1kPluginKit"] + dependencies,
         path: path,
-        exclude: ["exports.map"],
+        exclude: ["exports.map"] + exclude,
         linkerSettings: pluginLinkerSettings(path)
     )
 }
@@ -41,6 +41,7 @@ let package = Package(
         .executable(name: "son1k", targets: ["son1k"]),
         .library(name: "Son1kPluginKit", targets: ["Son1kPluginKit"]),
         .library(name: "Son1kHello", type: .dynamic, targets: ["Son1kHello"]),
+        .library(name: "Son1kGeneration", type: .dynamic, targets: ["Son1kGeneration"]),
         // Test fixtures: real shared objects the loader tests dlopen().
         .library(name: "Son1kTestCPlugin", type: .dynamic, targets: ["Son1kTestCPlugin"]),
         .library(name: "Son1kTestFutureABI", type: .dynamic, targets: ["Son1kTestFutureABI"]),
@@ -58,6 +59,7 @@ let package = Package(
     targets: [
         .target(name: "CSon1kABI"),
         .systemLibrary(name: "CSystemCrypto"),
+        .systemLibrary(name: "CFluidSynth"),
         .target(name: "Son1kPluginKit", dependencies: ["CSon1kABI"]),
         .target(
             name: "Son1kKernel",
@@ -71,11 +73,15 @@ let package = Package(
         .executableTarget(
             name: "son1k",
             dependencies: [
-                "Son1kKernel",
+                "Son1kKernel", "Son1kMusicEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         swiftPlugin("Son1kHello", path: "Plugins/Hello"),
+        // The generation engines live in their own module: the plugin runs them in its
+        // built-in workers and `son1k worker` runs them on remote machines.
+        .target(name: "Son1kMusicEngine", dependencies: ["CFluidSynth", "Son1kPluginKit"], path: "Plugins/Generation/Engine"),
+        swiftPlugin("Son1kGeneration", path: "Plugins/Generation", dependencies: ["Son1kMusicEngine"], exclude: ["Engine"]),
         cPlugin("Son1kTestCPlugin", path: "Tests/Plugins/CPlugin"),
         cPlugin("Son1kTestFutureABI", path: "Tests/Plugins/FutureABI"),
         cPlugin("Son1kTestConflict", path: "Tests/Plugins/Conflict"),
@@ -85,8 +91,9 @@ let package = Package(
         .testTarget(
             name: "Son1kKernelTests",
             dependencies: [
-                "Son1kKernel",
+                "Son1kKernel", "Son1kMusicEngine",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
     ]

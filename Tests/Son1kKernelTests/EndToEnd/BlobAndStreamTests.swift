@@ -1,8 +1,5 @@
 import Foundation
-import HummingbirdWSClient
-import Logging
 import Son1kPluginKit
-import Synchronization
 import Testing
 
 @Suite struct BlobAndStreamTests {
@@ -44,27 +41,16 @@ import Testing
         defer { k.stop() }
         let me = try await k.register("tara")
         let other = try await k.register("ugo")
-        let received = Mutex<[String]>([])
-        let connected = Mutex(false)
-        let wsURL = k.baseURL.replacingOccurrences(of: "http://", with: "ws://") + "/api/events/ws?token=\(me.token)"
-        let client = Task {
-            try await WebSocketClient.connect(url: wsURL, logger: Logger(label: "test-ws")) { inbound, _, _ in
-                connected.withLock { $0 = true }
-                for try await message in inbound.messages(maxSize: 1 << 20) {
-                    if case .text(let text) = message { received.withLock { $0.append(text) } }
-                }
-            }
-        }
-        defer { client.cancel() }
-        _ = try await poll("the WebSocket to connect") { connected.withLock { $0 } ? true : nil }
+        let socket = try await EventSocket.open(k, token: me.token)
+        defer { socket.close() }
         // The server registers the subscriber right after the upgrade; publish until it arrives.
         _ = try await poll("my event on the WebSocket", timeout: .seconds(10), every: .milliseconds(200)) { () -> Bool? in
             let theirs = try await k.request("POST", "/api/hello/greetings", token: other.token, json: ["name": "not-mine"])
             let mine = try await k.request("POST", "/api/hello/greetings", token: me.token, json: ["name": "mine"])
             #expect(theirs.status == 201 && mine.status == 201)
-            return received.withLock { $0.isEmpty } ? nil : true
+            return socket.events.isEmpty ? nil : true
         }
-        let events = received.withLock { $0 }.map { (try? JSONValue.parse(Array($0.utf8))) ?? .null }
+        let events = socket.events
         #expect(events.allSatisfy { $0["user_id"] == .string(me.id) && $0["topic"] == "hello.greeted" })
         #expect(events.allSatisfy { $0["data"]["name"] == "mine" })
     }

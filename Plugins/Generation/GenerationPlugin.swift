@@ -1,0 +1,127 @@
+import Foundation
+import Son1kMusicEngine
+import Son1kPluginKit
+import Synchronization
+
+/// Prompt → song. Users submit generations; a durable queue in the plugin's tables hands
+/// them to workers — built-in threads running the embedded engines, or external workers
+/// (`son1k worker`, or anything speaking the protocol) on other machines — and records the
+/// audio as a blob. See DESIGN §4 "generation" and docs/API.md.
+struct GenerationPlugin: Plugin {
+    static let manifest = Manifest(
+        name: "generation", version: "1.0.0",
+        description: "Turns prompts into songs through a durable job queue, built-in and external workers, and the embedded procedural engine.")
+
+    struct Config: PluginConfig {
+        var builtinWorkers = -1
+        var defaultEngine = "procedural"
+        var soundfont = ""
+        var maxAttempts = 3
+        var retryBaseMs = 2000
+        var timeoutS = 300
+        var heartbeatTimeoutS = 120
+        var maxActivePerUser = 10
+        var maxWaitS = 30
+
+        /// How often workers are told to send heartbeats.
+        var heartbeatIntervalS: Double { max(0.25, Double(heartbeatTimeoutS) / 4) }
+
+        static let constraints: [ConfigConstraint] = [
+            .range("builtin_workers", -1...256), .describe("builtin_workers", "In-process workers: -1 = one per CPU core, 0 = none (external workers only)."),
+            .describe("default_engine", "The engine new jobs ask for."),
+            .describe("soundfont", "General MIDI .sf2 for the procedural engine; empty = the first Debian soundfont installed."),
+            .range("max_attempts", 1...10), .describe("max_attempts", "Attempts before a job fails for good."),
+            .range("retry_base_ms", 0...3_600_000), .describe("retry_base_ms", "Backoff before the 2nd attempt; doubles each attempt."),
+            .range("timeout_s", 1...86_400), .describe("timeout_s", "An attempt running longer than this ends the job as `timeout`."),
+            .range("heartbeat_timeout_s", 1...86_400), .describe("heartbeat_timeout_s", "A worker silent this long loses its jobs back to the queue."),
+            .range("max_active_per_user", 1...10_000), .describe("max_active_per_user", "Queued or running jobs one user may have at once."),
+            .range("max_wait_s", 0...120), .describe("max_wait_s", "Longest long-poll of /api/worker/jobs/next."),
+        ]
+    }
+
+    static let migrations: [Migration] = [
+        .init(1, """
+            CREATE TABLE generation_jobs (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL,
+                status TEXT NOT NULL,
+                priority INTEGER NOT NULL DEFAULT 0,
+                engine TEXT NOT NULL,
+                request TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                max_attempts INTEGER NOT NULL,
+                available_at INTEGER NOT NULL,
+                worker_id TEXT,
+                worker_principal TEXT,
+                lease_id TEXT,
+                leased_at INTEGER,
+                progress REAL NOT NULL DEFAULT 0,
+                progress_published REAL NOT NULL DEFAULT 0,
+                error TEXT,
+                result TEXT,
+                audio_blob_id TEXT,
+                audio_size INTEGER,
+                audio_content_type TEXT,
+                created_ms INTEGER NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                started_at TEXT,
+                finished_at TEXT
+            )
+            """),
+        .init(2, "CREATE INDEX generation_jobs_queue ON generation_jobs (status, priority, available_at)"),
+        .init(3, "CREATE INDEX generation_jobs_user ON generation_jobs (user_id, created_ms, id)"),
+        .init(4, """
+            CREATE TABLE generation_workers (
+                principal TEXT NOT NULL,
+                id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                engines TEXT NOT NULL,
+                last_seen_ms INTEGER NOT NULL,
+                first_seen_at TEXT NOT NULL,
+                current_job TEXT,
+                completed INTEGER NOT NULL DEFAULT 0,
+                failed INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (principal, id)
+            )
+            """),
+    ]
+
+    /// State of this process shared by the routes and the built-in workers.
+    final class Runtime: Sendable {
+        let signal = JobSignal()
+        let workers = Mutex<BuiltinWorkers?>(nil)
+    }
+    let runtime = Runtime()
+    var signal: JobSignal { runtime.signal }
+
+    func register(_ r: inout Registry<Config>) {
+        registerUserRoutes(&r)
+        registerWorkerRoutes(&r)
+    }
+
+    func setUp(_ ctx: Context<Config>) throws {
+        if ctx.config.builtinWorkers != 0, ctx.config.defaultEngine == "procedural", Engines.soundfont(configured: ctx.config.soundfont) == nil {
+            throw PluginError(status: 500, code: "soundfont_missing",
+                              detail: ctx.config.soundfont.isEmpty
+                                ? "No General MIDI soundfont found; install the Debian package timgm6mb-soundfont or set `soundfont`."
+                                : "The soundfont \(ctx.config.soundfont) does not exist.")
+        }
+    }
+
+    func start(_ ctx: Context<Config>) throws {
+        let count = ctx.config.builtinWorkers < 0 ? ProcessInfo.processInfo.activeProcessorCount : ctx.config.builtinWorkers
+        let engines = count > 0 ? Engines.builtIn(soundfont: Engines.soundfont(configured: ctx.config.soundfont) ?? "") : []
+        let pool = BuiltinWorkers(ctx: ctx, engines: engines, signal: signal)
+        pool.start(count: count)
+        runtime.workers.withLock { $0 = pool }
+        ctx.log.info("\(count) built-in worker(s), engines: \(engines.map(\.name).joined(separator: ", ")); queue timeout \(ctx.config.timeoutS) s, heartbeat timeout \(ctx.config.heartbeatTimeoutS) s")
+    }
+
+    func stop() {
+        runtime.workers.withLock { $0 }?.stop()
+    }
+}
+
+@_cdecl("son1k_plugin_entry")
+public func son1kPluginEntry() -> UnsafeRawPointer { export(GenerationPlugin.self) }

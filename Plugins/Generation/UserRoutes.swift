@@ -1,0 +1,75 @@
+import Foundation
+import Son1kMusicEngine
+import Son1kPluginKit
+
+extension GenerationPlugin {
+    /// The routes front ends use: submit, follow, list, cancel, download.
+    func registerUserRoutes(_ r: inout Registry<Config>) {
+        r.post("/api/generations", auth: .user, summary: "Generate a song from a prompt",
+               description: """
+                   Validates the request (422 names the field), publishes the hook `generation.before_create` (a subscriber \
+                   such as tiers may veto: its status and code become the response, or set `priority`), stores the job and \
+                   answers 202 with it. Progress arrives as `generation.progress` events on /api/events/ws, then \
+                   `generation.completed` (or `failed`, `timeout`, `cancelled`). A missing `seed` is drawn and recorded, so \
+                   the same request with that seed reproduces the song byte for byte.
+                   """,
+               request: Schemas.createRequest, response: Schemas.job, status: 202) { req, ctx in
+            let user = try req.requirePrincipal()
+            let job = try req.decode(JobRequest.self).validated()
+            let row = try JobQueue(ctx: ctx).create(job, for: user.id)
+            signal.notify()
+            var response = try Response.json(try row.view(isAdmin: user.isAdmin), status: 202)
+            response.headers.append(("Location", "/api/generations/\(row.id)"))
+            return response
+        }
+
+        r.get("/api/generations/{id}", auth: .user, summary: "A generation: status, progress, result and audio link",
+              description: "Its owner or an admin; anyone else gets 404.", response: Schemas.job) { req, ctx in
+            let user = try req.requirePrincipal()
+            return try .json(try JobQueue(ctx: ctx).visible(req.param("id"), to: user).view(isAdmin: user.isAdmin))
+        }
+
+        r.get("/api/generations", auth: .user, summary: "My generations, newest first",
+              description: "Query: `status` (queued, assigned, processing, completed, failed, timeout, cancelled), `limit` (1–100, default 20), `cursor` (the previous page's `next_cursor`).",
+              response: Schemas.page) { req, ctx in
+            let user = try req.requirePrincipal()
+            let status = try req.query("status").map { raw -> JobStatus in
+                guard let s = JobStatus(rawValue: raw) else {
+                    throw PluginError.invalid("status", "must be one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
+                }
+                return s
+            }
+            let limit = try req.query("limit").map { raw -> Int in
+                guard let n = Int(raw), (1...100).contains(n) else { throw PluginError.invalid("limit", "must be an integer from 1 to 100.") }
+                return n
+            } ?? 20
+            let page = try JobQueue(ctx: ctx).list(for: user.id, status: status, limit: limit, cursor: req.query("cursor"))
+            return try .json([
+                "items": .array(try page.rows.map { try $0.view(isAdmin: user.isAdmin) }),
+                "next_cursor": page.next.map { .string($0) } ?? .null,
+            ] as JSONValue)
+        }
+
+        r.post("/api/generations/{id}/cancel", auth: .user, summary: "Cancel a generation that has not finished",
+               description: "409 `not_cancellable` once it completed, failed, timed out or was cancelled. A worker rendering it stops at its next report.",
+               response: Schemas.job) { req, ctx in
+            let user = try req.requirePrincipal()
+            return try .json(try JobQueue(ctx: ctx).cancel(req.param("id"), by: user).view(isAdmin: user.isAdmin))
+        }
+
+        r.get("/api/generations/{id}/audio", auth: .user, summary: "Download the song (supports Range)",
+              description: "The audio of a completed generation, to its owner or an admin. 409 `not_ready` before it completes. `Range: bytes=a-b` answers 206.") { req, ctx in
+            let user = try req.requirePrincipal()
+            let row = try JobQueue(ctx: ctx).visible(req.param("id"), to: user)
+            guard row.status == .completed, let blobID = row.audioBlobId else {
+                throw PluginError.conflict("The generation is \(row.status.rawValue); its audio exists once it completes.", code: "not_ready")
+            }
+            let (info, bytes) = try ctx.blobs.get(blobID)
+            let ext = info.contentType.contains("wav") ? "wav" : "audio"
+            return try .ranged(bytes, contentType: info.contentType, range: req.headers["range"], headers: [
+                ("ETag", "\"\(info.sha256)\""), ("Content-Disposition", "inline; filename=\"\(row.id).\(ext)\""),
+                ("Cache-Control", "private, max-age=3600"),
+            ])
+        }
+    }
+}

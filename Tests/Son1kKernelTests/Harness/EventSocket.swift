@@ -1,0 +1,36 @@
+import Foundation
+import HummingbirdWSClient
+import Logging
+import Son1kPluginKit
+import Synchronization
+
+/// A real WebSocket client on `/api/events/ws`, collecting the event envelopes it receives.
+final class EventSocket: Sendable {
+    private let received = Mutex<[JSONValue]>([])
+    private let connected = Mutex(false)
+    private let task = Mutex<Task<Void, any Error>?>(nil)
+
+    /// Connect as the holder of `token`; returns once the socket is open.
+    static func open(_ k: TestKernel, token: String) async throws -> EventSocket {
+        let socket = EventSocket()
+        let url = k.baseURL.replacingOccurrences(of: "http://", with: "ws://") + "/api/events/ws?token=\(token)"
+        let task = Task {
+            _ = try await WebSocketClient.connect(url: url, logger: Logger(label: "test-ws")) { inbound, _, _ in
+                socket.connected.withLock { $0 = true }
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    if case .text(let text) = message, let event = try? JSONValue.parse(Array(text.utf8)) {
+                        socket.received.withLock { $0.append(event) }
+                    }
+                }
+            }
+        }
+        socket.task.withLock { $0 = task }
+        _ = try await poll("the WebSocket to connect") { socket.connected.withLock { $0 } ? true : nil }
+        return socket
+    }
+
+    /// Every event received so far, in arrival order.
+    var events: [JSONValue] { received.withLock { $0 } }
+
+    func close() { task.withLock { $0 }?.cancel() }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import GRDB
+import Son1kPluginKit
+import Testing
+
+extension PluginSpec {
+    static func generation(_ config: JSONValue = [:]) -> PluginSpec {
+        PluginSpec(name: "generation", library: "Son1kGeneration", config: config)
+    }
+}
+
+extension TestKernel {
+    /// Submit a generation; expects 202 and returns the job.
+    func generate(_ token: String, _ body: JSONValue) async throws -> JSONValue {
+        let r = try await request("POST", "/api/generations", token: token, json: body)
+        guard r.status == 202, r.json["id"].string != nil else { throw TestFailure("submit failed: \(r)") }
+        return r.json
+    }
+
+    /// Poll a job until its status is one of `statuses`.
+    func job(_ id: String, _ token: String, until statuses: Set<String>, timeout: Duration = .seconds(60)) async throws -> JSONValue {
+        try await poll("\(id) to become \(statuses.sorted().joined(separator: "|"))", timeout: timeout, every: .milliseconds(100)) { () -> JSONValue? in
+            let r = try await request("GET", "/api/generations/\(id)", token: token)
+            if let s = r.json["status"].string, ["failed", "timeout", "cancelled", "completed"].contains(s), !statuses.contains(s) {
+                throw TestFailure("\(id) ended \(s) while waiting for \(statuses): \(r.json["error"])")
+            }
+            guard statuses.contains(r.json["status"].string ?? "") else { return nil }
+            return r.json
+        }
+    }
+
+    /// The deployment's database, read-only, to check what was recorded (event counts).
+    func database() throws -> DatabaseQueue {
+        var config = Configuration()
+        config.readonly = true
+        return try DatabaseQueue(path: directory.appendingPathComponent("data/son1k.db").path, configuration: config)
+    }
+
+    /// How many actions of `topic` were recorded for each generation id.
+    func eventCounts(_ topic: String) throws -> [String: Int] {
+        try database().read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT json_extract(data, '$.generation_id') AS id, COUNT(*) AS n FROM kernel_events WHERE topic = ? GROUP BY 1", arguments: [topic])
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["id"] as String, $0["n"] as Int) })
+        }
+    }
+
+    /// Start `son1k worker` against this server; kill it with `terminate()` or `kill`.
+    func externalWorker(id: String, token: String) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "\(Self.buildDirectory)/son1k")
+        p.arguments = ["worker", "--url", baseURL, "--token", token, "--id", id, "--wait", "1"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+}
