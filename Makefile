@@ -14,7 +14,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-## bench: release build, then wrk against native, Swift-plugin, C-plugin and DB-write routes
+## bench: release build; wrk against native, Swift-plugin, C-plugin and DB-write routes; queue throughput; render speed
 bench:
 	scripts/ensure-deps.sh --bench
 	scripts/bench.sh

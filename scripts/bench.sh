@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Measures what a plugin boundary costs: the same small JSON answer served by a
 # kernel-native route, through the Swift example plugin and through the C plugin, plus an
-# authenticated plugin route doing one SQLite write. All figures come from one run on one
-# machine, so the ratios compare like with like. Writes docs/PERFORMANCE.md.
+# authenticated plugin route doing one SQLite write; then the generation queue's
+# throughput (no-op engine) and the procedural engine's render speed. All figures come
+# from one run on one machine, so the ratios compare like with like. Writes
+# docs/PERFORMANCE.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +24,9 @@ base="http://127.0.0.1:$port"
 cat > "$work/plugins.json" <<JSON
 { "kernel": { "listen": "127.0.0.1:$port", "data_dir": "$work/data", "bcrypt_cost": 4 },
   "plugins": [ { "name": "hello", "library": "Son1kHello" },
-               { "name": "cplugin", "library": "$BIN/libSon1kTestCPlugin.so" } ] }
+               { "name": "cplugin", "library": "$BIN/libSon1kTestCPlugin.so" },
+               { "name": "generation", "library": "Son1kGeneration",
+                 "config": { "builtin_workers": 0, "max_active_per_user": 10000 } } ] }
 JSON
 
 # Start-up to first served request, all plugins loaded.
@@ -81,6 +85,23 @@ runs = [r.split() for r in sys.argv[1].split(";") if r]
 print(f"{statistics.median(float(r[0]) for r in runs):.0f} {statistics.median(float(r[1]) for r in runs):.2f}")' "$1"
 }
 echo "runs (req/s p99_ms): native=${runs[native]} swift=${runs[swift]} c=${runs[c]} write=${runs[write]}"
+
+# The generation queue: submit → lease → complete with a no-op engine (scripts/bench_queue.py).
+JOBS=${BENCH_JOBS:-1000}
+admin=$(curl -sf -X POST "$base/api/auth/login" -d '{"email":"admin@son1k.local","password":"bench-admin-pass"}' \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+worker_token=$(curl -sf -X POST "$base/api/admin/tokens" -H "Authorization: Bearer $admin" -d '{"name":"bench","role":"worker"}' \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+read queue_jps submit_p50 lease_p50 complete_p50 < <(python3 scripts/bench_queue.py "$base" "$token" "$worker_token" "$JOBS" 4)
+echo "queue: $queue_jps jobs/s (p50 submit $submit_p50 ms, lease $lease_p50 ms, complete $complete_p50 ms)"
+
+# The procedural engine: 30 s of audio per quality, CPU time of one render (single-threaded).
+declare -A rtf cpu
+for q in standard high ultra; do
+    read rtf[$q] cpu[$q] < <("$BIN/son1k" render --prompt "an energetic rock song about the sea" --seed 1 --duration 30 \
+        --quality "$q" --repeat-count 3 --json | python3 -c 'import json,sys; r=json.load(sys.stdin); print("%.0f %.3f" % (r["realtime_factor"], r["cpu_seconds"]))')
+    echo "render $q: ${rtf[$q]}x real time (${cpu[$q]} s CPU for 30 s)"
+done
 read native_rps native_p99 < <(median "${runs[native]}")
 read swift_rps swift_p99 < <(median "${runs[swift]}")
 read c_rps c_p99 < <(median "${runs[c]}")
@@ -90,6 +111,7 @@ ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 swift_ratio=$(ratio "$swift_rps" "$native_rps")
 c_ratio=$(ratio "$c_rps" "$native_rps")
 write_ratio=$(ratio "$write_rps" "$native_rps")
+queue_ratio=$(ratio "$queue_jps" "$write_rps")
 
 lines=$(cat <<TXT
 native_route: ${native_rps} req/s, p99 ${native_p99} ms   (GET /health)
@@ -99,6 +121,11 @@ authenticated_sqlite_write: ${write_rps} req/s, p99 ${write_p99} ms   (POST /api
 c_plugin_vs_native_throughput_ratio: ${c_ratio}
 sqlite_write_vs_native_throughput_ratio: ${write_ratio}
 startup_to_first_request_ms: ${startup_ms}
+queue_throughput: ${queue_jps} jobs/s   (submit → lease → complete, no-op engine, ${JOBS} jobs)
+queue_vs_sqlite_write_ratio: ${queue_ratio}
+render_standard_realtime_factor: ${rtf[standard]}
+render_high_realtime_factor: ${rtf[high]}
+render_ultra_realtime_factor: ${rtf[ultra]}
 plugin_vs_native_throughput_ratio: ${swift_ratio}
 TXT
 )
@@ -125,7 +152,27 @@ kernel-native route measured in the same run.
 - Start-up to first served request, all plugins loaded (process spawn → first 200 from \`/health\`): **${startup_ms} ms**.
 - Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(uname -m)).
 
-Command: \`make bench\` (\`BENCH_DURATION\`, \`BENCH_CONNECTIONS\` and \`BENCH_ROUNDS\` change the wrk runs).
+Command: \`make bench\` (\`BENCH_DURATION\`, \`BENCH_CONNECTIONS\` and \`BENCH_ROUNDS\` change the wrk runs,
+\`BENCH_JOBS\` the queue run).
+
+## Generation
+
+Same run, same server (the generation plugin with no built-in workers).
+
+| figure | value | baseline in the same run | ratio |
+|---|---|---|---|
+| (e) queue throughput: submit → lease → complete, no-op engine | ${queue_jps} jobs/s | (d) one SQLite write: ${write_rps} req/s | ${queue_ratio} |
+| (f) procedural engine, standard (22.05 kHz mono), 30 s song | ${cpu[standard]} s CPU | real time (30 s) | **${rtf[standard]}×** real time |
+| (g) procedural engine, high (44.1 kHz stereo), 30 s song | ${cpu[high]} s CPU | real time (30 s) | **${rtf[high]}×** real time |
+| (h) procedural engine, ultra (44.1 kHz stereo, effects, -14 LUFS), 30 s song | ${cpu[ultra]} s CPU | real time (30 s) | **${rtf[ultra]}×** real time |
+
+- (e): \`scripts/bench_queue.py\`, 4 submitting and 4 working threads over keep-alive
+  connections; each job is three authenticated requests (submit, lease, complete with a 0.1 s
+  WAV) and three transactions, each publishing its action. Median latencies: submit
+  ${submit_p50} ms, lease ${lease_p50} ms, complete ${complete_p50} ms. The Python client shares the two cores with the server.
+- (f)–(h): \`son1k render --duration 30 --quality Q --repeat-count 3\` (release build), CPU time of one render
+  on one core (the engine is single-threaded; a server runs one render per built-in worker).
+  Target for standard: ≥ 50× real time.
 
 ## Where the time goes
 

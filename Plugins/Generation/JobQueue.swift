@@ -25,8 +25,7 @@ struct JobQueue {
                                   detail: "You have \(active) generations queued or running; wait for one to finish (the limit is \(ctx.config.maxActivePerUser)).",
                                   headers: ["Retry-After": "10"])
             }
-            var payload = try JSONValue.from(job)
-            payload = [
+            let payload: JSONValue = [
                 "generation_id": .string(String(id)), "user_id": .string(userID), "prompt": .string(job.prompt),
                 "genre": job.genre.map { .string($0) } ?? .null, "mood": job.mood.map { .string($0) } ?? .null,
                 "tempo_bpm": job.tempoBpm.map { .number(Double($0)) } ?? .null, "key": job.key.map { .string($0) } ?? .null,
@@ -44,7 +43,9 @@ struct JobQueue {
                       .text(String(decoding: try JSONEncoder().encode(job), as: UTF8.self)), .int(Int64(ctx.config.maxAttempts)),
                       .int(now), .int(now), .text(iso), .text(iso)])
             let row = try get(String(id), in: tx)!
-            try ctx.publishAction("generation.queued", try row.view(isAdmin: false), userID: userID, in: tx)
+            var event = try row.view(isAdmin: false)
+            event["generation_id"] = .string(row.id)
+            try ctx.publishAction("generation.queued", event, userID: userID, in: tx)
             return row
         }
     }

@@ -1,8 +1,8 @@
 import Son1kPluginKit
 
 /// A plugin that misbehaves on request, for the kernel's failure tests: its init can throw,
-/// a route always throws, its hook vetoes or rewrites greetings, and its action handler can
-/// be told to fail so deliveries stay pending.
+/// a route always throws, its hooks veto or rewrite greetings and generations, and its
+/// action handler can be told to fail so deliveries stay pending.
 struct FaultyPlugin: Plugin {
     static let manifest = Manifest(name: "faulty", version: "0.1.0", description: "Fails on purpose (tests only).", requires: ["hello"])
 
@@ -37,6 +37,18 @@ struct FaultyPlugin: Plugin {
             }
             if name == "shout" { return .replace(["id": event.data["id"], "name": "SHOUT"]) }
             return .continue
+        }
+
+        // Stands in for a quota plugin: vetoes some generations, prioritises others.
+        r.onHook("generation.before_create") { event, _ in
+            let prompt = event.data["prompt"].string ?? ""
+            if prompt.contains("forbidden") {
+                throw PluginError(status: 429, code: "daily_limit_reached", detail: "No more songs today.", headers: ["Retry-After": "60"])
+            }
+            guard prompt.contains("urgent") else { return .continue }
+            var data = event.data
+            data["priority"] = 50
+            return .replace(data)
         }
 
         r.onAction("hello.greeted") { event, ctx in

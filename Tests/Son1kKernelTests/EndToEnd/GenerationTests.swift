@@ -277,4 +277,22 @@ import Testing
         #expect(try await k.request("GET", "/api/generations?status=cancelled", token: me.token).json["items"].array?.count == 1)
         #expect(try k.eventCounts("generation.cancelled")[id] == 1)
     }
+
+    @Test func aHookVetoBecomesTheResponseAndAHookCanSetThePriority() async throws {
+        let k = try await TestKernel.start([.hello, .faulty(), .generation(["builtin_workers": 0])])
+        defer { k.stop() }
+        let admin = try await k.adminToken()
+        let worker = try await k.apiToken(role: "worker", admin: admin)
+        let me = try await k.register("hooked")
+        let vetoed = try await k.request("POST", "/api/generations", token: me.token, json: ["prompt": "a forbidden song"])
+        #expect(vetoed.status == 429 && vetoed.json["code"] == "daily_limit_reached" && vetoed.headers["retry-after"] == "60")
+        #expect(try await k.request("GET", "/api/generations", token: me.token).json["items"] == [], "nothing was stored")
+        #expect(try k.eventCounts("generation.queued").isEmpty)
+
+        let ordinary = try await k.generate(me.token, ["prompt": "an ordinary song"])
+        let urgent = try await k.generate(me.token, ["prompt": "an urgent song"])
+        #expect(ordinary["priority"] == 0 && urgent["priority"] == 50)
+        let first = try await k.request("POST", "/api/worker/jobs/next", token: worker, json: ["worker_id": "w"])
+        #expect(first.json["id"] == urgent["id"], "the higher priority is leased first, though newer")
+    }
 }

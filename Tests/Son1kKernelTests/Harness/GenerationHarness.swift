@@ -40,7 +40,7 @@ extension TestKernel {
     func eventCounts(_ topic: String) throws -> [String: Int] {
         try database().read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT json_extract(data, '$.generation_id') AS id, COUNT(*) AS n FROM kernel_events WHERE topic = ? GROUP BY 1", arguments: [topic])
-            return Dictionary(uniqueKeysWithValues: rows.map { ($0["id"] as String, $0["n"] as Int) })
+            return Dictionary(uniqueKeysWithValues: rows.map { (($0["id"] as String?) ?? "(none)", $0["n"] as Int) })
         }
     }
 
