@@ -92,6 +92,9 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return out
     }
 
+    /// Append the UTF-8 JSON to `out` (object keys sorted).
+    public func write(into out: inout [UInt8]) { JSONBytes.write(self, into: &out) }
+
     /// UTF-8 JSON text.
     public var jsonString: String { String(decoding: bytes, as: UTF8.self) }
 }

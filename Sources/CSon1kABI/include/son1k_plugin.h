@@ -241,7 +241,9 @@ typedef struct son1k_host_api {
     son1k_status_t (*schedule)(son1k_host_ctx_t *ctx, uint32_t every_s, const char *topic,
                                size_t topic_len, son1k_buffer_t *out);
 
-    /** Wall-clock time in milliseconds since the Unix epoch, as the kernel sees it. */
+    /** Wall-clock time in milliseconds since the Unix epoch, as the kernel sees it. Use this,
+     *  not the system clock, for time-based rules (quotas, resets): tests fix it through
+     *  SON1K_TEST_CLOCK_FILE to cross day and month boundaries without waiting. */
     int64_t (*now_ms)(son1k_host_ctx_t *ctx);
 
     /** Release a buffer the host filled. Safe on `{NULL, 0}`; resets it to empty. */

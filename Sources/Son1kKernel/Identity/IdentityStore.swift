@@ -106,6 +106,8 @@ public final class IdentityStore: Sendable {
     /// A hash at the configured cost, made on the first sign-in for an unknown e-mail (a
     /// fixed cheaper hash would answer faster than a real one and reveal the difference).
     private let decoy = Mutex<String?>(nil)
+    /// Principals resolved in the last second (see ``PrincipalCache``).
+    let principals = PrincipalCache()
 
     func decoyHash() throws -> String {
         if let hash = decoy.withLock({ $0 }) { return hash }
@@ -117,6 +119,7 @@ public final class IdentityStore: Sendable {
     public func setRole(userID: String, role: String) throws -> User {
         guard ["user", "admin"].contains(role) else { throw PluginError.invalid("role", "must be user or admin.") }
         let changed = try storage.execute("UPDATE kernel_users SET role = ? WHERE id = ? OR email = ?", [.text(role), .text(userID), .text(userID.lowercased())])
+        principals.removeAll()
         guard changed.changes > 0, let user = try user(id: userID) ?? user(email: userID) else {
             throw PluginError.notFound("No user with id or e-mail \(userID).", code: "user_not_found")
         }
@@ -159,12 +162,15 @@ public final class IdentityStore: Sendable {
 
     /// The principal behind an `Authorization` header value, or nil when it proves nothing.
     public func principal(bearer: String) throws -> Principal? {
-        if bearer.hasPrefix("s1k.") { return try tokenPrincipal(bearer) }
-        guard let claims = jwt.verify(bearer) else { return nil }
-        // The role is read from the database so a demotion or deletion takes effect at once.
-        guard let row = try storage.query("SELECT role FROM kernel_users WHERE id = ?", [.text(claims.subject)]).first,
-              let role = row["role"]?.string else { return nil }
-        return Principal(id: claims.subject, role: role, kind: .user)
+        if bearer.hasPrefix("s1k.") { return try principals.principal("t:" + bearer) { try tokenPrincipal(bearer) } }
+        // Keyed by the whole token, so only that exact (verified) token hits. The signature
+        // and expiry are checked, and the role read from the database, at most a second ago:
+        // a demotion or a deletion takes effect whatever the token says.
+        return try principals.principal("j:" + bearer) {
+            guard let claims = jwt.verify(bearer), let row = try storage.query("SELECT role FROM kernel_users WHERE id = ?", [.text(claims.subject)]).first,
+                  let role = row["role"]?.string else { return nil }
+            return Principal(id: claims.subject, role: role, kind: .user)
+        }
     }
 
     func tokenPrincipal(_ token: String) throws -> Principal? {

@@ -112,7 +112,7 @@ enum HostFunctions {
                     return []
                 }
             },
-            now_ms: { _ in Int64(Date().timeIntervalSince1970 * 1000) },
+            now_ms: { ctx in HostContext.from(ctx).kernel.clock.nowMs() },
             free_buffer: { buffer in
                 guard let buffer else { return }
                 free(buffer.pointee.data)
@@ -149,8 +149,7 @@ extension HostContext {
 
     func dbQuery(txn: UInt64, sql: String, params: [SQLValue]) throws -> [UInt8] {
         try checkPrefix(sql)
-        let rows = txn == 0 ? try kernel.storage.query(sql, params) : try kernel.transactions.get(txn).query(sql, params)
-        return JSONValue.array(rows.map { .object($0) }).bytes
+        return txn == 0 ? try kernel.storage.queryJSON(sql, params) : try kernel.transactions.get(txn).queryJSON(sql, params)
     }
 
     func publish(txn: UInt64, kind: Int32, topic: String, payload: JSONValue) throws -> [UInt8] {

@@ -42,12 +42,12 @@ public final class LoadedPlugin: @unchecked Sendable {
     public internal(set) var config: JSONValue = [:]
     var secretFields: Set<String> = []
     var hostContext: HostContext?
-    let prefixGuard: TablePrefixGuard
+    let prefixGuard: CachedPrefixGuard
     private let state = Mutex<PluginStatus>(.loaded)
 
     init(entry: PluginEntry) {
         self.entry = entry
-        prefixGuard = TablePrefixGuard(pluginName: entry.name)
+        prefixGuard = CachedPrefixGuard(TablePrefixGuard(pluginName: entry.name))
     }
 
     public var name: String { entry.name }

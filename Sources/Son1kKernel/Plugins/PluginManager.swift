@@ -154,7 +154,7 @@ public final class PluginManager: @unchecked Sendable {
             disableIfRequirementsUnmet(plugin)
             guard plugin.status.isUsable, let library = plugin.library else { continue }
             do {
-                let applied = try migrator.migrate(owner: name, library.manifest.migrations, guard: plugin.prefixGuard)
+                let applied = try migrator.migrate(owner: name, library.manifest.migrations, guard: plugin.prefixGuard.rules)
                 if !applied.isEmpty { logger.info("plugin \(name): applied migrations \(applied.map(String.init).joined(separator: ", "))") }
             } catch {
                 plugin.status = .failed("\(error)")

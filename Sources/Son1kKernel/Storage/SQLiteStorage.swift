@@ -13,6 +13,9 @@ public final class SQLiteStorage: Storage, @unchecked Sendable {
     /// Keeps autocommit writes out while an explicit transaction is open (see SQLiteTransaction).
     let writeLock = WriteLock()
 
+    /// Ends the open transaction when it outlives `transactionTimeout`.
+    private let watchdog: TransactionWatchdog
+
     public init(path: String, transactionTimeout: Double = 30) throws {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
@@ -32,6 +35,7 @@ public final class SQLiteStorage: Storage, @unchecked Sendable {
             throw StorageError(kind: .failed, message: "cannot open the database at \(path): \(error)")
         }
         self.transactionTimeout = transactionTimeout
+        watchdog = TransactionWatchdog(interval: min(1, max(0.05, transactionTimeout / 10)))
     }
 
     public func execute(_ sql: String, _ params: [SQLValue]) throws -> StorageChanges {
@@ -48,8 +52,12 @@ public final class SQLiteStorage: Storage, @unchecked Sendable {
         try Self.mapErrors { try pool.unsafeRead { db in try Self.query(db, sql, params) } }
     }
 
+    public func queryJSON(_ sql: String, _ params: [SQLValue]) throws -> [UInt8] {
+        try Self.mapErrors { try pool.unsafeRead { db in try Self.queryJSON(db, sql, params) } }
+    }
+
     public func begin() throws -> any StorageTransaction {
-        try SQLiteTransaction(pool: pool, writeLock: writeLock, timeout: transactionTimeout)
+        try SQLiteTransaction(pool: pool, writeLock: writeLock, watchdog: watchdog, timeout: transactionTimeout)
     }
 
     public func close() { try? pool.close() }
@@ -76,6 +84,34 @@ public final class SQLiteStorage: Storage, @unchecked Sendable {
             rows.append(out)
         }
         return rows
+    }
+
+    /// Rows straight to JSON bytes: no dictionary per row, columns in select order.
+    static func queryJSON(_ db: GRDB.Database, _ sql: String, _ params: [SQLValue]) throws -> [UInt8] {
+        let statement = try db.cachedStatement(sql: sql)
+        let names: [[UInt8]] = statement.columnNames.map { name in
+            var out: [UInt8] = []
+            JSONValue.string(name).write(into: &out)
+            out.append(UInt8(ascii: ":"))
+            return out
+        }
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(256)
+        let cursor = try Row.fetchCursor(statement, arguments: arguments(params))
+        var first = true
+        while let row = try cursor.next() {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            out.append(UInt8(ascii: "{"))
+            for (i, value) in row.databaseValues.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: names[i])
+                json(value).write(into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
+        return out
     }
 
     static func arguments(_ params: [SQLValue]) -> StatementArguments {

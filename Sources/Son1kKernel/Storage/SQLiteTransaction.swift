@@ -23,9 +23,12 @@ final class SQLiteTransaction: StorageTransaction, @unchecked Sendable {
     private enum State { case open, finished(String) }
     private let owner: UInt
 
-    init(pool: DatabasePool, writeLock: WriteLock, timeout: Double) throws {
+    private let watchdog: TransactionWatchdog
+
+    init(pool: DatabasePool, writeLock: WriteLock, watchdog: TransactionWatchdog, timeout: Double) throws {
         self.pool = pool
         self.writeLock = writeLock
+        self.watchdog = watchdog
         guard writeLock.acquire(timeout: max(timeout, 5)) else {
             throw StorageError(kind: .busy, message: "the database writer stayed busy for too long; try again")
         }
@@ -37,9 +40,12 @@ final class SQLiteTransaction: StorageTransaction, @unchecked Sendable {
         }
         owner = OpenTransactions.currentThread
         OpenTransactions.began(on: owner)
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [weak self] in
-            self?.finish("rolled back after \(Int(timeout)) s without a commit") { db in try db.rollback() }
-        }
+        watchdog.watch(self, timeout: timeout)
+    }
+
+    /// Called by the watchdog when the transaction outlived its timeout.
+    func expire(after timeout: Double) {
+        finish("rolled back after \(Int(timeout)) s without a commit") { db in try db.rollback() }
     }
 
     var isOpen: Bool {
@@ -52,6 +58,10 @@ final class SQLiteTransaction: StorageTransaction, @unchecked Sendable {
 
     func query(_ sql: String, _ params: [SQLValue]) throws -> [StorageRow] {
         try perform { db in try SQLiteStorage.query(db, sql, params) }
+    }
+
+    func queryJSON(_ sql: String, _ params: [SQLValue]) throws -> [UInt8] {
+        try perform { db in try SQLiteStorage.queryJSON(db, sql, params) }
     }
 
     func commit() throws {
@@ -84,6 +94,7 @@ final class SQLiteTransaction: StorageTransaction, @unchecked Sendable {
             guard case .open = state else { return false }
             state = .finished(how)
             try? pool.writeWithoutTransaction { db in try end(db) }
+            watchdog.clear(self)
             writeLock.release()
             OpenTransactions.ended(on: owner)
             return true
@@ -106,3 +117,46 @@ final class WriteLock: @unchecked Sendable {
     func acquire(timeout: Double) -> Bool { semaphore.wait(timeout: .now() + timeout) == .success }
     func release() { semaphore.signal() }
 }
+
+/// Rolls back the open write transaction (there is at most one: it holds the ``WriteLock``)
+/// once it outlives its timeout. One repeating timer per database instead of one timer per
+/// transaction: those cost a wake-up of libdispatch's timer thread each, visible under load.
+final class TransactionWatchdog: @unchecked Sendable {
+    // `transaction`, `deadline` and `timeout` are guarded by `lock`.
+    private let lock = NSLock()
+    private weak var transaction: SQLiteTransaction?
+    private var deadline = DispatchTime.distantFuture
+    private var timeout = 0.0
+    private let timer: any DispatchSourceTimer
+
+    /// `interval`: how often it looks, i.e. how late past its timeout a transaction may end.
+    init(interval: Double) {
+        timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.schedule(deadline: .now() + interval, repeating: interval)
+        timer.setEventHandler { [weak self] in self?.check() }
+        timer.resume()
+    }
+
+    deinit { timer.cancel() }
+
+    func watch(_ tx: SQLiteTransaction, timeout: Double) {
+        lock.withLock {
+            transaction = tx
+            deadline = .now() + timeout
+            self.timeout = timeout
+        }
+    }
+
+    func clear(_ tx: SQLiteTransaction) {
+        lock.withLock { if transaction === tx { transaction = nil } }
+    }
+
+    private func check() {
+        let overdue: (SQLiteTransaction, Double)? = lock.withLock {
+            guard let tx = transaction, DispatchTime.now() >= deadline else { return nil }
+            return (tx, timeout)
+        }
+        overdue.map { $0.0.expire(after: $0.1) }
+    }
+}
+

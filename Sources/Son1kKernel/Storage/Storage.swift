@@ -39,6 +39,9 @@ public protocol Storage: Sendable {
     func execute(_ sql: String, _ params: [SQLValue]) throws -> StorageChanges
     /// Read rows (concurrently with other readers where the engine allows).
     func query(_ sql: String, _ params: [SQLValue]) throws -> [StorageRow]
+    /// The same rows as a JSON array of objects (columns in select order): what plugins
+    /// receive, written straight from the engine's rows.
+    func queryJSON(_ sql: String, _ params: [SQLValue]) throws -> [UInt8]
     /// Start a write transaction. It holds the writer until committed or rolled back.
     func begin() throws -> any StorageTransaction
     /// Close connections; further calls fail.
@@ -50,6 +53,7 @@ public protocol Storage: Sendable {
 public protocol StorageTransaction: AnyObject, Sendable {
     func execute(_ sql: String, _ params: [SQLValue]) throws -> StorageChanges
     func query(_ sql: String, _ params: [SQLValue]) throws -> [StorageRow]
+    func queryJSON(_ sql: String, _ params: [SQLValue]) throws -> [UInt8]
     func commit() throws
     func rollback()
     /// False once committed, rolled back or expired.

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Enforces that a plugin's SQL touches only tables (and indexes and views) whose names
 /// start with the plugin's prefix, e.g. `tiers_`.
 ///
@@ -155,3 +157,26 @@ enum SQLTokenizer {
         return out
     }
 }
+
+/// A ``TablePrefixGuard`` that remembers its verdicts. Plugins send the same statements over
+/// and over (the SQL is fixed at each call site; values travel as parameters), and tokenising
+/// costs more than running a simple query, so each distinct text is checked once. The memory
+/// is bounded: past `capacity` texts, new ones are checked every time.
+public final class CachedPrefixGuard: Sendable {
+    public let rules: TablePrefixGuard
+    private let verdicts = Mutex<[String: String?]>([:])
+    private let capacity: Int
+
+    public init(_ rules: TablePrefixGuard, capacity: Int = 4096) {
+        self.rules = rules
+        self.capacity = capacity
+    }
+
+    public func violation(in sql: String) -> String? {
+        if let known = verdicts.withLock({ $0[sql] }) { return known }
+        let verdict = rules.violation(in: sql)
+        verdicts.withLock { if $0.count < capacity { $0[sql] = verdict } }
+        return verdict
+    }
+}
+
