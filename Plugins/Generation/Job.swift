@@ -82,9 +82,10 @@ struct JobRow: Codable {
 enum Clock {
     static func ms(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 
+    /// A value type: no formatter (and no ICU) per call.
+    private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
     static func iso(_ ms: Int64) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+        style.format(Date(timeIntervalSince1970: Double(ms) / 1000))
     }
 }

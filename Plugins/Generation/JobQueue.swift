@@ -99,6 +99,23 @@ struct JobQueue {
         }
     }
 
+    /// Deletes a finished job and its audio, publishing `generation.deleted` (with the size
+    /// freed) so quotas can give the storage back. An unfinished job must be cancelled first.
+    func delete(_ id: String, by principal: Principal) throws {
+        let row = try visible(id, to: principal)
+        guard !row.status.isActive else {
+            throw PluginError.conflict("The generation is \(row.status.rawValue); cancel it before deleting it.", code: "still_active")
+        }
+        try ctx.db.transaction { tx in
+            guard try tx.exec("DELETE FROM generation_jobs WHERE id = ?", [.text(id)]).changes == 1 else { return }
+            try ctx.publishAction("generation.deleted", [
+                "generation_id": .string(id), "user_id": .string(row.userId), "size": .number(Double(row.audioSize ?? 0)),
+                "audio_blob_id": row.audioBlobId.map { .string($0) } ?? .null,
+            ] as JSONValue, userID: row.userId, in: tx)
+        }
+        if let blob = row.audioBlobId { try? ctx.blobs.delete(blob) }
+    }
+
     // MARK: Workers
 
     /// Leases the most urgent job this worker can run, or returns nil. Safe to call from

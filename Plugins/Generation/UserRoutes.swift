@@ -57,6 +57,12 @@ extension GenerationPlugin {
             return try .json(try JobQueue(ctx: ctx).cancel(req.param("id"), by: user).view(isAdmin: user.isAdmin))
         }
 
+        r.delete("/api/generations/{id}", auth: .user, summary: "Delete a finished generation and its audio",
+                 description: "204. 409 `still_active` while it is queued or running (cancel it first). Publishes `generation.deleted` with the bytes freed.") { req, ctx in
+            try JobQueue(ctx: ctx).delete(req.param("id"), by: try req.requirePrincipal())
+            return .noContent
+        }
+
         r.get("/api/generations/{id}/audio", auth: .user, summary: "Download the song (supports Range)",
               description: "The audio of a completed generation, to its owner or an admin. 409 `not_ready` before it completes. `Range: bytes=a-b` answers 206.") { req, ctx in
             let user = try req.requirePrincipal()
