@@ -26,7 +26,9 @@ cat > "$work/plugins.json" <<JSON
   "plugins": [ { "name": "hello", "library": "Son1kHello" },
                { "name": "cplugin", "library": "$BIN/libSon1kTestCPlugin.so" },
                { "name": "generation", "library": "Son1kGeneration",
-                 "config": { "builtin_workers": 0, "max_active_per_user": 10000 } } ] }
+                 "config": { "builtin_workers": 0, "max_active_per_user": 10000 } },
+               { "name": "tiers", "library": "Son1kTiers",
+                 "config": { "tiers": { "FREE": { "limit": 1000000 } } } } ] }
 JSON
 
 # Start-up to first served request, all plugins loaded.
@@ -47,6 +49,20 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $token"
 LUA
 
+# Unique generation ids per request (and per run: the clock is part of the id).
+cat > "$work/record.lua" <<LUA
+counter = 0
+request = function()
+    counter = counter + 1
+    local body = string.format('{"generation_id":"bench-%d-%d","quality":"standard"}', os.time(), counter)
+    return wrk.format("POST", "/api/tiers/record-generation",
+        { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer $token" }, body)
+end
+LUA
+cat > "$work/auth.lua" <<LUA
+wrk.headers["Authorization"] = "Bearer $token"
+LUA
+
 # One wrk run: prints "requests_per_second p99_ms".
 measure() {
     local out
@@ -64,6 +80,7 @@ print(f"{rps:.0f} {p99:.2f}")'
 
 # Warm every read route alike (first use pays one-time costs: caches, lazy metadata).
 for path in /health /api/hello/bench /api/cplugin/hello; do wrk -t1 -c"$CONNECTIONS" -d2s "$base$path" >/dev/null; done
+wrk -t1 -c"$CONNECTIONS" -d2s -s "$work/auth.lua" "$base/api/tiers/limits/me" >/dev/null
 
 # The read routes take turns for ROUNDS rounds and each figure is the median of its runs,
 # so a noisy moment on the machine hits every route alike instead of one of them. The write
@@ -74,9 +91,11 @@ for round in $(seq "$ROUNDS"); do
     runs[native]+="$(measure "$base/health");"
     runs[swift]+="$(measure "$base/api/hello/bench");"
     runs[c]+="$(measure "$base/api/cplugin/hello");"
+    runs[limits]+="$(measure -s "$work/auth.lua" "$base/api/tiers/limits/me");"
 done
 for round in $(seq "$ROUNDS"); do
     runs[write]+="$(measure -s "$work/post.lua" "$base/api/hello/greetings");"
+    runs[record]+="$(measure -s "$work/record.lua" "$base/api/tiers/record-generation");"
 done
 median() {  # "rps p99;rps p99;..." -> "median_rps median_p99"
     python3 -c '
@@ -84,7 +103,7 @@ import statistics, sys
 runs = [r.split() for r in sys.argv[1].split(";") if r]
 print(f"{statistics.median(float(r[0]) for r in runs):.0f} {statistics.median(float(r[1]) for r in runs):.2f}")' "$1"
 }
-echo "runs (req/s p99_ms): native=${runs[native]} swift=${runs[swift]} c=${runs[c]} write=${runs[write]}"
+echo "runs (req/s p99_ms): native=${runs[native]} swift=${runs[swift]} c=${runs[c]} write=${runs[write]} limits=${runs[limits]} record=${runs[record]}"
 
 # The generation queue: submit → lease → complete with a no-op engine (scripts/bench_queue.py).
 JOBS=${BENCH_JOBS:-1000}
@@ -106,12 +125,18 @@ read native_rps native_p99 < <(median "${runs[native]}")
 read swift_rps swift_p99 < <(median "${runs[swift]}")
 read c_rps c_p99 < <(median "${runs[c]}")
 read write_rps write_p99 < <(median "${runs[write]}")
+read limits_rps limits_p99 < <(median "${runs[limits]}")
+read record_rps record_p99 < <(median "${runs[record]}")
 
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 swift_ratio=$(ratio "$swift_rps" "$native_rps")
 c_ratio=$(ratio "$c_rps" "$native_rps")
 write_ratio=$(ratio "$write_rps" "$native_rps")
 queue_ratio=$(ratio "$queue_jps" "$write_rps")
+limits_ratio=$(ratio "$limits_rps" "$native_rps")
+record_ratio=$(ratio "$record_rps" "$write_rps")
+limits_vs_original=$(python3 -c "print(f'{$limits_rps / 480:.1f}')")
+record_vs_original=$(python3 -c "print(f'{$record_rps / 230:.1f}')")
 
 lines=$(cat <<TXT
 native_route: ${native_rps} req/s, p99 ${native_p99} ms   (GET /health)
@@ -126,6 +151,8 @@ queue_vs_sqlite_write_ratio: ${queue_ratio}
 render_standard_realtime_factor: ${rtf[standard]}
 render_high_realtime_factor: ${rtf[high]}
 render_ultra_realtime_factor: ${rtf[ultra]}
+tiers_limits_me: ${limits_rps} req/s, p99 ${limits_p99} ms   (GET /api/tiers/limits/me; ${limits_vs_original}x the original's 480)
+tiers_record_generation: ${record_rps} req/s, p99 ${record_p99} ms   (POST /api/tiers/record-generation; ${record_vs_original}x the original's 230)
 plugin_vs_native_throughput_ratio: ${swift_ratio}
 TXT
 )
@@ -157,7 +184,7 @@ Command: \`make bench\` (\`BENCH_DURATION\`, \`BENCH_CONNECTIONS\` and \`BENCH_R
 
 ## Generation
 
-Same run, same server (the generation plugin with no built-in workers).
+Same run, same server (the generation plugin with no built-in workers; the tiers plugin takes a slot for every job).
 
 | figure | value | baseline in the same run | ratio |
 |---|---|---|---|
@@ -173,6 +200,18 @@ Same run, same server (the generation plugin with no built-in workers).
 - (f)–(h): \`son1k render --duration 30 --quality Q --repeat-count 3\` (release build), CPU time of one render
   on one core (the engine is single-threaded; a server runs one render per built-in worker).
   Target for standard: ≥ 50× real time.
+
+## Tiers
+
+Same run, same server; \`wrk -t1 -c${CONNECTIONS}\`, an authenticated FREE user (its limit raised so
+every request succeeds), median of ${ROUNDS} rounds. The original Python backend served these
+routes at about 480 and 230 req/s on this kind of machine (after fixing its connection-pool
+deadlock); the target is 20× that.
+
+| figure | throughput | p99 latency | vs baseline in this run | vs the original |
+|---|---|---|---|---|
+| (i) \`GET /api/tiers/limits/me\` (one query) | ${limits_rps} req/s | ${limits_p99} ms | ${limits_ratio} of (a) native | **${limits_vs_original}×** 480 |
+| (j) \`POST /api/tiers/record-generation\`, unique ids (one transaction, 3–4 writes) | ${record_rps} req/s | ${record_p99} ms | ${record_ratio} of (d) one write | **${record_vs_original}×** 230 |
 
 ## Where the time goes
 

@@ -26,6 +26,13 @@ struct FaultyPlugin: Plugin {
     func register(_ r: inout Registry<Config>) {
         r.get("/api/faulty/throw", auth: .public, summary: "Always throws") { _, _ in throw Failure() }
 
+        // Stands in for plugins not written yet (billing): publishes any action an admin asks for.
+        r.post("/api/faulty/publish", auth: .admin, summary: "Publish an action {topic, data, user_id}") { req, ctx in
+            let body = try req.json
+            let id = try ctx.publishAction(body["topic"].string ?? "", body["data"], userID: body["user_id"].string)
+            return try .json(["id": .string(id)] as JSONValue)
+        }
+
         r.get("/api/faulty/received", auth: .public, summary: "Actions received") { _, ctx in
             try .json(["items": .array(try ctx.db.query("SELECT event_id, topic, name FROM faulty_received ORDER BY event_id"))] as JSONValue)
         }

@@ -55,3 +55,27 @@ extension TestKernel {
         return p
     }
 }
+
+extension PluginSpec {
+    static func tiers(_ config: JSONValue = [:]) -> PluginSpec {
+        PluginSpec(name: "tiers", library: "Son1kTiers", config: config)
+    }
+}
+
+extension TestKernel {
+    /// `GET /api/tiers/limits/me`.
+    func limits(_ token: String) async throws -> JSONValue {
+        let r = try await request("GET", "/api/tiers/limits/me", token: token)
+        guard r.status == 200 else { throw TestFailure("limits: \(r)") }
+        return r.json
+    }
+
+    /// A fake clock the plugins read (SON1K_TEST_CLOCK_FILE); `set` moves it.
+    static func clockFile() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("son1k-clock-\(UUID().uuidString)")
+    }
+}
+
+func setClock(_ file: URL, _ iso: String) throws {
+    try Data(iso.utf8).write(to: file)
+}

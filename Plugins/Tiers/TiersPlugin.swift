@@ -1,0 +1,114 @@
+import Foundation
+import Son1kPluginKit
+import Synchronization
+
+/// Subscription tiers whose limits the server alone enforces: a generation takes a slot in
+/// the `generation.before_create` hook, inside the request's transaction, so concurrent
+/// requests can never take more than the limit. See DESIGN §4 "tiers" and docs/TIERS.md.
+struct TiersPlugin: Plugin {
+    static let manifest = Manifest(
+        name: "tiers", version: "1.0.0",
+        description: "Subscription tiers (FREE, CREATOR, PRO, STUDIO): generation limits, qualities and storage, enforced atomically.")
+
+    struct Config: PluginConfig {
+        var defaultTier = "FREE"
+        /// Changes to the built-in tiers, or new ones, by id: `{"FREE": {"limit": 5}}`.
+        var tiers: [String: TierOverride] = [:]
+
+        static let constraints: [ConfigConstraint] = [
+            .describe("default_tier", "The tier of users without a subscription."),
+            .describe("tiers", "Overrides by tier id: name, price_usd, period (day|month), limit, qualities, storage_bytes (-1 = unlimited), features, per_hour (0 = off), priority."),
+        ]
+    }
+
+    static let migrations: [Migration] = [
+        .init(1, """
+            CREATE TABLE tiers_users (
+                user_id TEXT PRIMARY KEY,
+                tier TEXT NOT NULL,
+                pending_tier TEXT,
+                pending_at_ms INTEGER,
+                subscription_status TEXT,
+                updated_at TEXT NOT NULL
+            )
+            """),
+        .init(2, "CREATE TABLE tiers_counters (user_id TEXT NOT NULL, period TEXT NOT NULL, used INTEGER NOT NULL, PRIMARY KEY (user_id, period))"),
+        .init(3, """
+            CREATE TABLE tiers_usage (
+                generation_id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL,
+                quality TEXT NOT NULL,
+                source TEXT NOT NULL,
+                status TEXT NOT NULL,
+                day_key TEXT NOT NULL,
+                month_key TEXT NOT NULL,
+                hour_key TEXT,
+                size_bytes INTEGER NOT NULL DEFAULT 0,
+                freed INTEGER NOT NULL DEFAULT 0,
+                created_at TEXT NOT NULL
+            )
+            """),
+        .init(4, "CREATE TABLE tiers_storage (user_id TEXT PRIMARY KEY, bytes INTEGER NOT NULL)"),
+    ]
+
+    /// Set up once the config is known; read by every handler.
+    final class Runtime: Sendable {
+        let catalog = Mutex<TierCatalog?>(nil)
+        /// Refusals by reason since start (a refusal's transaction rolls back, so they are not stored).
+        let rejections = Mutex<[String: Int]>([:])
+    }
+    let runtime = Runtime()
+
+    func quota(_ ctx: Context<Config>) -> Quota {
+        Quota(ctx: ctx, catalog: runtime.catalog.withLock { $0! })
+    }
+
+    func setUp(_ ctx: Context<Config>) throws {
+        let catalog = try TierCatalog(overrides: ctx.config.tiers, defaultTier: ctx.config.defaultTier)
+        runtime.catalog.withLock { $0 = catalog }
+    }
+
+    /// Counts a refusal (and exports it as a metric) on its way to the client.
+    func counted<T>(_ ctx: Context<Config>, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as PluginError where error.status == 403 || error.status == 429 {
+            runtime.rejections.withLock { $0[error.code, default: 0] += 1 }
+            ctx.metrics.increment("tiers_rejections", labels: ["reason": error.code])
+            throw error
+        }
+    }
+
+    func register(_ r: inout Registry<Config>) {
+        // After every other subscriber may have vetoed for its own reasons; the slot is
+        // taken last and rolls back with the request if anything later fails.
+        r.onHook("generation.before_create", priority: 100) { event, ctx in
+            guard let user = event.userID ?? event.data["user_id"].string, let id = event.data["generation_id"].string else { return .continue }
+            let quality = event.data["quality"].string ?? "standard"
+            let state = try counted(ctx) {
+                try quota(ctx).reserve(id, for: user, quality: quality, source: "generation", status: "reserved", in: ctx.db)
+            }
+            var data = event.data
+            data["priority"] = .number(Double(max(state.tier.priority, data["priority"].int ?? 0)))
+            return .replace(data)
+        }
+        for topic in ["generation.failed", "generation.cancelled", "generation.timeout"] {
+            r.onAction(topic) { event, ctx in
+                if let id = event.data["generation_id"].string { try quota(ctx).release(id) }
+            }
+        }
+        r.onAction("generation.completed") { event, ctx in
+            if let id = event.data["generation_id"].string { try quota(ctx).confirm(id, size: Int64(event.data["size"].int ?? 0)) }
+        }
+        r.onAction("generation.deleted") { event, ctx in
+            if let id = event.data["generation_id"].string { try quota(ctx).free(id) }
+        }
+        r.onAction("billing.subscription_changed") { event, ctx in
+            try SubscriptionPolicy.apply(event.data, quota(ctx))
+        }
+        registerRoutes(&r)
+    }
+}
+
+@_cdecl("son1k_plugin_entry")
+public func son1kPluginEntry() -> UnsafeRawPointer { export(TiersPlugin.self) }
