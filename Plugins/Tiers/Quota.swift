@@ -62,9 +62,14 @@ struct Quota {
     /// Takes a slot for `generationID` inside `tx`, or throws the refusal (403/429 with
     /// `Retry-After` and `RateLimit-*`). `status` is `reserved` for a generation still to run,
     /// `confirmed` for one made elsewhere. Returns the state after the reservation.
+    ///
+    /// `known` is the user's state read just before the transaction, when the caller has it:
+    /// tier and storage then come from that read, while the count itself is still taken
+    /// atomically in `tx` — the limit holds either way.
     @discardableResult
-    func reserve(_ generationID: String, for userID: String, quality: String, source: String, status: String, in tx: Database) throws -> State {
-        var s = try state(userID, in: tx)
+    func reserve(_ generationID: String, for userID: String, quality: String, source: String, status: String, in tx: Database,
+                 known: State? = nil) throws -> State {
+        var s = try known ?? state(userID, in: tx)
         guard s.tier.qualities.contains(quality) else {
             throw PluginError(status: 403, code: "quality_not_allowed",
                               detail: "The \(s.tier.name) tier allows \(s.tier.qualities.joined(separator: ", ")) quality, not \(quality).")
@@ -98,6 +103,8 @@ struct Quota {
             try tx.exec("INSERT INTO tiers_users (user_id, tier, updated_at) VALUES (?, ?, ?) ON CONFLICT (user_id) DO NOTHING",
                         [.text(userID), .text(s.tier.id), .text(Periods.iso(s.periods.now))])
         }
+        // As read before plus this one; a caller that read `known` before `tx` should re-read
+        // the count (``used(_:in:)``) if it reports it, since others may have counted since.
         s.today += 1
         s.thisMonth += 1
         if s.tier.perHour != nil { s.thisHour += 1 }
@@ -159,21 +166,23 @@ struct Quota {
 
     // MARK: Helpers
 
-    /// One more use of `period` if fewer than `limit` were made; false when none is left
-    /// (then the caller throws and the transaction, `other` included, rolls back).
+    /// How many uses of `period` the user has made.
+    func used(_ userID: String, _ period: String, in db: Database) throws -> Int {
+        try db.query("SELECT used FROM tiers_counters WHERE user_id = ? AND period = ?", [.text(userID), .text(period)]).first?["used"].int ?? 0
+    }
+
+    /// One more use of `period` (and of `other`, unconditionally) if fewer than `limit` were
+    /// made; false when none is left (then the caller throws and the transaction, `other`
+    /// included, rolls back). One statement for both: one fewer round trip holding the writer.
     private func take(_ userID: String, _ period: String, below limit: Int, alsoCounting other: String? = nil, in tx: Database) throws -> Bool {
         guard limit > 0 else { return false }
-        guard let other else {
-            return try tx.exec("""
-                INSERT INTO tiers_counters (user_id, period, used) VALUES (?, ?, 1)
-                ON CONFLICT (user_id, period) DO UPDATE SET used = tiers_counters.used + 1 WHERE tiers_counters.used < ?
-                """, [.text(userID), .text(period), .int(Int64(limit))]).changes == 1
-        }
-        return try tx.exec("""
-            INSERT INTO tiers_counters (user_id, period, used) VALUES (?, ?, 1), (?, ?, 1)
+        let keys = [period] + (other.map { [$0] } ?? [])
+        let changed = try tx.exec("""
+            INSERT INTO tiers_counters (user_id, period, used) VALUES \(keys.map { _ in "(?, ?, 1)" }.joined(separator: ", "))
             ON CONFLICT (user_id, period) DO UPDATE SET used = tiers_counters.used + 1
             WHERE tiers_counters.period <> ? OR tiers_counters.used < ?
-            """, [.text(userID), .text(period), .text(userID), .text(other), .text(period), .int(Int64(limit))]).changes == 2
+            """, keys.flatMap { [.text(userID), .text($0)] } + [.text(period), .int(Int64(limit))]).changes
+        return changed == keys.count
     }
 
     private func addStorage(_ userID: String, _ delta: Int64, in tx: Database) throws {

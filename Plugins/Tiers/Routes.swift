@@ -27,20 +27,33 @@ extension TiersPlugin {
                    `{status: "recorded", generation_id, remaining}`.
                    """,
                request: Schemas.record, status: 201) { req, ctx in
-            struct Record: Decodable { var generationId: String; var quality: String?; var userId: String? }
-            let input = try req.decode(Record.self)
+            // Read from the parsed body directly: this route is called by other services at a
+            // high rate, and three fields do not need a Decodable round trip.
+            let body = try req.json
+            guard case .object = body else { throw PluginError.invalid("body", "must be a JSON object.") }
+            guard let generationID = body["generation_id"].string else { throw PluginError.invalid("generation_id", "is required (a string).") }
+            for field in ["quality", "user_id"] where !body[field].isNull && body[field].string == nil {
+                throw PluginError.invalid(field, "must be a string.")
+            }
             let principal = try req.requirePrincipal()
-            let user = input.userId ?? principal.id
+            let user = body["user_id"].string ?? principal.id
             guard principal.mayActFor(user) else { throw PluginError.forbidden("Only admins record generations for other users.", code: "not_owner") }
-            guard (1...200).contains(input.generationId.count) else { throw PluginError.invalid("generation_id", "must be 1 to 200 characters.") }
-            let quality = input.quality ?? "standard"
+            guard (1...200).contains(generationID.count) else { throw PluginError.invalid("generation_id", "must be 1 to 200 characters.") }
+            let quality = body["quality"].string ?? "standard"
             guard TierCatalog.qualities.contains(quality) else { throw PluginError.invalid("quality", "must be standard, high or ultra.") }
-            let state = try counted(ctx) {
-                try ctx.db.transaction { tx in
-                    try quota(ctx).reserve(input.generationId, for: user, quality: quality, source: "record", status: "confirmed", in: tx)
+            // Tier and storage are read before the transaction, off the single writer (a
+            // refusal for quality or storage never takes it); the count is taken inside it.
+            let q = quota(ctx)
+            var state = try counted(ctx) {
+                let before = try q.state(user, in: ctx.db)
+                return try ctx.db.transaction { tx in
+                    try q.reserve(generationID, for: user, quality: quality, source: "record", status: "confirmed", in: tx, known: before)
                 }
             }
-            var response = try Response.json(["status": "recorded", "generation_id": .string(input.generationId),
+            // Re-read after the commit: concurrent requests may have counted since `before`.
+            let used = try q.used(user, state.periods.key(for: state.tier.period), in: ctx.db)
+            if state.tier.period == .day { state.today = used } else { state.thisMonth = used }
+            var response = try Response.json(["status": "recorded", "generation_id": .string(generationID),
                                               "remaining": .number(Double(state.remaining))] as JSONValue, status: 201)
             response.headers += rateLimitHeaders(state)
             return response

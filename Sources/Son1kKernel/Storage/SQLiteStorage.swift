@@ -13,6 +13,8 @@ public final class SQLiteStorage: Storage, @unchecked Sendable {
     /// Keeps autocommit writes out while an explicit transaction is open (see SQLiteTransaction).
     let writeLock = WriteLock()
 
+    /// Where single-statement reads run (see ``ReaderPool``).
+    private let readers: ReaderPool
     /// Ends the open transaction when it outlives `transactionTimeout`.
     private let watchdog: TransactionWatchdog
 
@@ -34,6 +36,11 @@ public final class SQLiteStorage: Storage, @unchecked Sendable {
         } catch {
             throw StorageError(kind: .failed, message: "cannot open the database at \(path): \(error)")
         }
+        do {
+            readers = try ReaderPool(path: path, count: 8, configuration: config)
+        } catch {
+            throw StorageError(kind: .failed, message: "cannot open readers of the database at \(path): \(error)")
+        }
         self.transactionTimeout = transactionTimeout
         watchdog = TransactionWatchdog(interval: min(1, max(0.05, transactionTimeout / 10)))
     }
@@ -49,11 +56,11 @@ public final class SQLiteStorage: Storage, @unchecked Sendable {
     /// One statement needs no explicit read transaction: SQLite reads it from one snapshot.
     /// (GRDB's `read` would add a BEGIN and a COMMIT around it.)
     public func query(_ sql: String, _ params: [SQLValue]) throws -> [StorageRow] {
-        try Self.mapErrors { try pool.unsafeRead { db in try Self.query(db, sql, params) } }
+        try Self.mapErrors { try readers.read { db in try Self.query(db, sql, params) } }
     }
 
     public func queryJSON(_ sql: String, _ params: [SQLValue]) throws -> [UInt8] {
-        try Self.mapErrors { try pool.unsafeRead { db in try Self.queryJSON(db, sql, params) } }
+        try Self.mapErrors { try readers.read { db in try Self.queryJSON(db, sql, params) } }
     }
 
     public func begin() throws -> any StorageTransaction {
