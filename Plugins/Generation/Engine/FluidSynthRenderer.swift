@@ -5,11 +5,20 @@ import Foundation
 /// and faster than real time. A fresh synthesiser per render keeps renders independent
 /// (reverb tails, controller state), so the same score always gives the same samples.
 enum FluidSynthRenderer {
-    /// fluidsynth logs to stderr by default; its warnings (e.g. about unused presets) are
-    /// noise in a server log, and errors reach the caller through return codes.
-    private static let silenceLogs: Void = {
+    /// Runs once per process, before any render:
+    /// - fluidsynth logs to stderr by default; its warnings (e.g. about unused presets) are
+    ///   noise in a server log, and errors reach the caller through return codes;
+    /// - its first `new_fluid_synth` fills process-wide tables (interpolation, conversions)
+    ///   after marking them filled, so a second synthesiser created meanwhile on another thread
+    ///   renders with half-built tables — different bytes for the same song. Creating one here,
+    ///   under Swift's once-only initialisation, finishes them before workers start.
+    private static let prepared: Void = {
         for level in [FLUID_PANIC, FLUID_ERR, FLUID_WARN, FLUID_INFO, FLUID_DBG] {
             _ = fluid_set_log_function(Int32(level.rawValue), nil, nil)
+        }
+        if let settings = new_fluid_settings() {
+            if let synth = new_fluid_synth(settings) { delete_fluid_synth(synth) }
+            delete_fluid_settings(settings)
         }
     }()
 
@@ -17,7 +26,7 @@ enum FluidSynthRenderer {
     /// `progress` receives the fraction done; returning false stops with ``EngineError/cancelled``.
     static func render(_ arrangement: Arrangement, quality: Quality, seconds: Double, soundfont: String,
                        progress: (Double) -> Bool) throws -> (left: [Float], right: [Float]) {
-        _ = silenceLogs
+        _ = prepared
         let rate = quality.sampleRate
         guard let settings = new_fluid_settings() else { throw EngineError.failed("fluidsynth: could not allocate settings") }
         defer { delete_fluid_settings(settings) }

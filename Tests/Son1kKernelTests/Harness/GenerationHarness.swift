@@ -79,3 +79,11 @@ extension TestKernel {
 func setClock(_ file: URL, _ iso: String) throws {
     try Data(iso.utf8).write(to: file)
 }
+
+/// Whether two byte arrays are equal, as a plain Bool with a short description: comparing
+/// large arrays inside `#expect` makes a failure compute a full diff, which takes minutes.
+func sameBytes(_ a: [UInt8], _ b: [UInt8]) -> (equal: Bool, description: String) {
+    if a == b { return (true, "\(a.count) identical bytes") }
+    let first = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(a.count, b.count)
+    return (false, "\(a.count) vs \(b.count) bytes, first difference at byte \(first)")
+}

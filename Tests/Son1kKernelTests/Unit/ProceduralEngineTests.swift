@@ -1,5 +1,6 @@
 import Foundation
 import Son1kMusicEngine
+import Synchronization
 import Testing
 
 /// The embedded engine on its own: composition rules, rendering through libfluidsynth,
@@ -30,9 +31,8 @@ import Testing
         let b = try engine.render(job(seed: 42)) { _ in true }.audio
         let otherSeed = try engine.render(job(seed: 43)) { _ in true }.audio
         let otherGenre = try engine.render(job(genre: "metal", seed: 42)) { _ in true }.audio
-        #expect(a == b)
-        #expect(a != otherSeed)
-        #expect(a != otherGenre)
+        let same = a == b, seedDiffers = a != otherSeed, genreDiffers = a != otherGenre
+        #expect(same && seedDiffers && genreDiffers)
     }
 
     @Test func genreAndMoodChangeInstrumentsTempoModeAndGroove() throws {
@@ -107,4 +107,17 @@ import Testing
         let parsed = WAV.parse(wav)
         #expect(parsed?.sampleRate == 8000 && parsed?.channels == 2 && parsed?.frames == 2 && parsed?.dataRange == 44..<52)
     }
+
+    @Test func concurrentRendersGiveTheSameBytesAsOneAlone() throws {
+        let job = job("a calm folk song", seed: 99)
+        let alone = try engine.render(job) { _ in true }.audio
+        let results = Mutex<[[UInt8]]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            if let audio = try? engine.render(job, progress: { _ in true }).audio { results.withLock { $0.append(audio) } }
+        }
+        let all = results.withLock { $0 }
+        let identical = all.count == 4 && all.allSatisfy { $0 == alone }
+        #expect(identical, "4 concurrent renders match the one rendered alone")
+    }
 }
+
