@@ -38,9 +38,11 @@ struct Quota {
         }
     }
 
-    func state(_ userID: String, in db: Database) throws -> State {
+    /// `withCounts: false` leaves the usage counts at 0, for callers that only need the tier
+    /// and storage (the counts are enforced in SQL when a slot is taken).
+    func state(_ userID: String, in db: Database, withCounts: Bool = true) throws -> State {
         let periods = Periods(now: ctx.now)
-        let row = try db.query("""
+        let row = try (withCounts ? db.query("""
             SELECT u.tier, u.pending_tier, u.pending_at_ms, u.subscription_status,
                 (SELECT used FROM tiers_counters WHERE user_id = ? AND period = ?) AS today,
                 (SELECT used FROM tiers_counters WHERE user_id = ? AND period = ?) AS month,
@@ -48,7 +50,12 @@ struct Quota {
                 (SELECT bytes FROM tiers_storage WHERE user_id = ?) AS storage
             FROM (SELECT 1) AS one LEFT JOIN tiers_users u ON u.user_id = ?
             """, [.text(userID), .text(periods.dayKey), .text(userID), .text(periods.monthKey), .text(userID), .text(periods.hourKey),
-                  .text(userID), .text(userID)]).first ?? [:]
+                  .text(userID), .text(userID)])
+            : db.query("""
+            SELECT u.tier, u.pending_tier, u.pending_at_ms, u.subscription_status,
+                (SELECT bytes FROM tiers_storage WHERE user_id = ?) AS storage
+            FROM (SELECT 1) AS one LEFT JOIN tiers_users u ON u.user_id = ?
+            """, [.text(userID), .text(userID)])).first ?? [:]
         let nowMs = Int64((periods.now.timeIntervalSince1970 * 1000).rounded())
         var tierID = row["tier"].string ?? catalog.defaultTier
         if let pending = row["pending_tier"].string, let at = row["pending_at_ms"].int, Int64(at) <= nowMs { tierID = pending }
@@ -66,6 +73,10 @@ struct Quota {
     /// `known` is the user's state read just before the transaction, when the caller has it:
     /// tier and storage then come from that read, while the count itself is still taken
     /// atomically in `tx` — the limit holds either way.
+    ///
+    /// A refusal leaves nothing written for this request even without a rollback (what it
+    /// wrote is undone before it throws), so several requests can share one transaction
+    /// (``RecordBatcher``).
     @discardableResult
     func reserve(_ generationID: String, for userID: String, quality: String, source: String, status: String, in tx: Database,
                  known: State? = nil) throws -> State {
@@ -84,7 +95,9 @@ struct Quota {
             """, [.text(generationID), .text(userID), .text(quality), .text(source), .text(status), .text(s.periods.dayKey),
                   .text(s.periods.monthKey), SQLValue(s.tier.perHour == nil ? nil : s.periods.hourKey), .text(Periods.iso(s.periods.now))])
         guard inserted.changes == 1 else { throw PluginError.conflict("Generation \(generationID) is already recorded.", code: "duplicate_generation") }
-        if let perHour = s.tier.perHour, try !take(userID, s.periods.hourKey, below: perHour, in: tx) {
+        let undoUsage = { try tx.exec("DELETE FROM tiers_usage WHERE generation_id = ?", [.text(generationID)]) }
+        if let perHour = s.tier.perHour, try take(userID, s.periods.hourKey, below: perHour, in: tx) != .taken {
+            try undoUsage()
             let reset = s.periods.nextHour
             throw refusal("hourly_limit_reached", "You have made \(perHour) songs this hour, the \(s.tier.name) tier's hourly limit.",
                           limit: perHour, reset: reset, s.periods)
@@ -93,7 +106,11 @@ struct Quota {
         // in the same statement: one fewer round trip while the writer is held.
         let periodKey = s.periods.key(for: s.tier.period)
         let otherKey = s.tier.period == .day ? s.periods.monthKey : s.periods.dayKey
-        guard try take(userID, periodKey, below: s.tier.limit, alsoCounting: otherKey, in: tx) else {
+        let outcome = try take(userID, periodKey, below: s.tier.limit, alsoCounting: otherKey, in: tx)
+        guard outcome == .taken else {
+            if outcome == .refusedButCountedOther { try addUse(userID, otherKey, -1, in: tx) }
+            if s.tier.perHour != nil { try addUse(userID, s.periods.hourKey, -1, in: tx) }
+            try undoUsage()
             let word = s.tier.period == .day ? "today" : "this month"
             throw refusal(s.tier.period == .day ? "daily_limit_reached" : "monthly_limit_reached",
                           "You have used \(s.tier.limit) of \(s.tier.limit) songs \(word) on the \(s.tier.name) tier; the limit resets at \(Periods.iso(s.resetAt)).",
@@ -171,18 +188,24 @@ struct Quota {
         try db.query("SELECT used FROM tiers_counters WHERE user_id = ? AND period = ?", [.text(userID), .text(period)]).first?["used"].int ?? 0
     }
 
+    enum Take { case taken, refused, refusedButCountedOther }
+
     /// One more use of `period` (and of `other`, unconditionally) if fewer than `limit` were
-    /// made; false when none is left (then the caller throws and the transaction, `other`
-    /// included, rolls back). One statement for both: one fewer round trip holding the writer.
-    private func take(_ userID: String, _ period: String, below limit: Int, alsoCounting other: String? = nil, in tx: Database) throws -> Bool {
-        guard limit > 0 else { return false }
+    /// made. One statement for both: one fewer round trip holding the writer. When `period`
+    /// is refused, `other` may have been counted all the same (`.refusedButCountedOther`).
+    private func take(_ userID: String, _ period: String, below limit: Int, alsoCounting other: String? = nil, in tx: Database) throws -> Take {
+        guard limit > 0 else { return .refused }
         let keys = [period] + (other.map { [$0] } ?? [])
         let changed = try tx.exec("""
             INSERT INTO tiers_counters (user_id, period, used) VALUES \(keys.map { _ in "(?, ?, 1)" }.joined(separator: ", "))
             ON CONFLICT (user_id, period) DO UPDATE SET used = tiers_counters.used + 1
             WHERE tiers_counters.period <> ? OR tiers_counters.used < ?
             """, keys.flatMap { [.text(userID), .text($0)] } + [.text(period), .int(Int64(limit))]).changes
-        return changed == keys.count
+        return changed == keys.count ? .taken : (changed == 0 ? .refused : .refusedButCountedOther)
+    }
+
+    private func addUse(_ userID: String, _ period: String, _ delta: Int, in tx: Database) throws {
+        try tx.exec("UPDATE tiers_counters SET used = used + ? WHERE user_id = ? AND period = ?", [.int(Int64(delta)), .text(userID), .text(period)])
     }
 
     private func addStorage(_ userID: String, _ delta: Int64, in tx: Database) throws {

@@ -41,18 +41,10 @@ extension TiersPlugin {
             guard (1...200).contains(generationID.count) else { throw PluginError.invalid("generation_id", "must be 1 to 200 characters.") }
             let quality = body["quality"].string ?? "standard"
             guard TierCatalog.qualities.contains(quality) else { throw PluginError.invalid("quality", "must be standard, high or ultra.") }
-            // Tier and storage are read before the transaction, off the single writer (a
-            // refusal for quality or storage never takes it); the count is taken inside it.
-            let q = quota(ctx)
-            var state = try counted(ctx) {
-                let before = try q.state(user, in: ctx.db)
-                return try ctx.db.transaction { tx in
-                    try q.reserve(generationID, for: user, quality: quality, source: "record", status: "confirmed", in: tx, known: before)
-                }
+            // Committed with whatever other recordings arrive at the same time (RecordBatcher).
+            let state = try counted(ctx) {
+                try runtime.batcher.record(.init(generationID: generationID, userID: user, quality: quality), quota(ctx))
             }
-            // Re-read after the commit: concurrent requests may have counted since `before`.
-            let used = try q.used(user, state.periods.key(for: state.tier.period), in: ctx.db)
-            if state.tier.period == .day { state.today = used } else { state.thisMonth = used }
             var response = try Response.json(["status": "recorded", "generation_id": .string(generationID),
                                               "remaining": .number(Double(state.remaining))] as JSONValue, status: 201)
             response.headers += rateLimitHeaders(state)

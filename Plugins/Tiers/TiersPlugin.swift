@@ -56,6 +56,7 @@ struct TiersPlugin: Plugin {
         let catalog = Mutex<TierCatalog?>(nil)
         /// Refusals by reason since start (a refusal's transaction rolls back, so they are not stored).
         let rejections = Mutex<[String: Int]>([:])
+        let batcher = RecordBatcher()
     }
     let runtime = Runtime()
 

@@ -73,11 +73,13 @@ public struct Request: Sendable {
 /// Turns a JSON body into a value with errors a client can act on.
 public enum BodyDecoder {
     public static func decode<T: Decodable>(_ type: T.Type, from body: [UInt8]) throws -> T {
-        let data = Data(body)
-        // The syntax check uses the SDK's own parser: JSONSerialization cost more than the decode.
-        guard (try? JSONValue.parse(body)) != nil else {
+        // The syntax check uses the SDK's own parser: JSONSerialization cost more than the
+        // decode. A JSONValue is that parse itself, without a trip through JSONDecoder.
+        guard let parsed = try? JSONValue.parse(body) else {
             throw PluginError(status: 400, code: "malformed_json", detail: "The request body is not valid JSON.")
         }
+        if let value = parsed as? T { return value }
+        let data = Data(body)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         do {

@@ -114,7 +114,7 @@ import Testing
         let wav = WAV.encode(interleaved: [Float](repeating: 0.1, count: 4000), sampleRate: 8000, channels: 1)
         #expect(try await k.request("POST", "/api/worker/jobs/\(lease["id"].string!)/complete?worker_id=w&lease_id=\(lease["lease_id"].string!)",
                                     token: worker, body: wav, headers: ["Content-Type": "audio/wav"]).status == 200)
-        #expect(try await k.request("GET", "/api/generations/\(job["id"].string!)/audio", token: me.token).body == wav, "delivered past the quota")
+        #expect(sameBytes(try await k.request("GET", "/api/generations/\(job["id"].string!)/audio", token: me.token).body, wav).equal, "delivered past the quota")
         let blocked = try await poll("the storage quota to apply") { () -> TestResponse? in
             let r = try await k.request("POST", "/api/generations", token: me.token, json: ["prompt": "more", "duration_s": 5])
             return r.status == 403 ? r : nil
@@ -230,4 +230,51 @@ import Testing
             #expect(try await k.request("GET", "/api/tiers/limits/me", token: me.token).status == 503)
         }
     }
+
+    @Test func anOptionalHourlyLimitResetsOnTheHour() async throws {
+        let clock = TestKernel.clockFile()
+        defer { try? FileManager.default.removeItem(at: clock) }
+        try setClock(clock, "2026-05-05T10:59:00Z")
+        let k = try await TestKernel.start([.generation(Self.queueOnly), .tiers(["tiers": ["FREE": ["limit": 10, "per_hour": 2]]])],
+                                           environment: ["SON1K_TEST_CLOCK_FILE": clock.path])
+        defer { k.stop() }
+        let me = try await k.register("hourly")
+        for _ in 1...2 { _ = try await k.generate(me.token, ["prompt": "quick", "duration_s": 5]) }
+        let third = try await k.request("POST", "/api/generations", token: me.token, json: ["prompt": "too quick", "duration_s": 5])
+        #expect(third.status == 429 && third.json["code"] == "hourly_limit_reached" && third.headers["retry-after"] == "60")
+        var limits = try await k.limits(me.token)
+        #expect(limits["limits"]["reason"] == "hourly_limit_reached" && limits["usage"]["this_hour"] == 2 && limits["limits"]["remaining"] == 8)
+        try setClock(clock, "2026-05-05T11:00:00Z")
+        _ = try await k.generate(me.token, ["prompt": "next hour", "duration_s": 5])
+        limits = try await k.limits(me.token)
+        #expect(limits["usage"]["this_hour"] == 1 && limits["usage"]["today"] == 3 && limits["limits"]["can_generate"] == true)
+    }
+
+    @Test func recordingsBatchedTogetherStayExactPerUserAndPerId() async throws {
+        let k = try await TestKernel.start([.tiers()])
+        defer { k.stop() }
+        let users = [try await k.register("batch-a"), try await k.register("batch-b"), try await k.register("batch-c")]
+        let repeater = try await k.register("batch-d")
+        // 3 users × 40 concurrent unique ids, while a fourth sends one id 30 times.
+        let results = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+            for (u, user) in users.enumerated() {
+                for n in 0..<40 {
+                    group.addTask { (u, try await k.request("POST", "/api/tiers/record-generation", token: user.token, json: ["generation_id": .string("b-\(u)-\(n)")]).status) }
+                }
+            }
+            for _ in 0..<30 {
+                group.addTask { (9, try await k.request("POST", "/api/tiers/record-generation", token: repeater.token, json: ["generation_id": "same-id"]).status) }
+            }
+            return try await group.reduce(into: [(Int, Int)]()) { $0.append($1) }
+        }
+        for u in 0..<3 {
+            let statuses = results.filter { $0.0 == u }.map(\.1)
+            #expect(statuses.filter { $0 == 201 }.count == 3 && statuses.filter { $0 == 429 }.count == 37, "user \(u): \(statuses)")
+            #expect(try await k.limits(users[u].token)["usage"]["today"].int == 3, "user \(u)")
+        }
+        let same = results.filter { $0.0 == 9 }.map(\.1)
+        #expect(same.filter { $0 == 201 }.count == 1 && same.filter { $0 == 409 }.count == 29, "one id is recorded once: \(same)")
+        #expect(try await k.limits(repeater.token)["usage"]["today"].int == 1)
+    }
 }
+
