@@ -44,6 +44,8 @@ public struct Router<Target: Sendable>: Sendable {
 
     private var entries: [Entry] = []
     private var byShape: [String: Int] = [:]
+    /// Entry indices by number of path segments: a path is only compared with routes of its length.
+    private var byLength: [Int: [Int]] = [:]
 
     public init() {}
 
@@ -55,36 +57,54 @@ public struct Router<Target: Sendable>: Sendable {
             throw Conflict(method: method, path: path, owners: (entries[existing].owner, owner))
         }
         byShape[key] = entries.count
+        byLength[segments.count, default: []].append(entries.count)
         entries.append(Entry(method: method, pattern: path, segments: segments, owner: owner, target: target))
     }
 
     public func resolve(method: String, path: String) -> Resolution {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        var best: (entry: Entry, params: [(String, String)], score: Int)?
-        var allowed = Set<String>()
-        for entry in entries where entry.segments.count == parts.count {
-            var params: [(String, String)] = []
-            var score = 0
-            var ok = true
-            for (seg, part) in zip(entry.segments, parts) {
-                switch seg {
-                case .literal(let s): if s != part { ok = false } else { score = score * 2 + 1 }
-                case .param(let name):
-                    let raw = String(part)
-                    params.append((name, raw.contains("%") ? raw.removingPercentEncoding ?? raw : raw))
-                    score *= 2
-                }
-                if !ok { break }
-            }
-            guard ok else { continue }
-            allowed.insert(entry.method)
-            if entry.method == "GET" { allowed.insert("HEAD") }
-            let methodMatches = entry.method == method || (method == "HEAD" && entry.method == "GET")
-            if methodMatches, best == nil || score > best!.score { best = (entry, params, score) }
+        guard let candidates = byLength[parts.count] else { return .notFound }
+        // The most literal matching route wins; parameters are only extracted for it, and the
+        // methods for `Allow` only gathered when none matched (every request pays this loop).
+        var best = -1
+        var bestScore = -1
+        for i in candidates {
+            let m = entries[i].method
+            guard m == method || (method == "HEAD" && m == "GET"),
+                  let score = Self.score(entries[i].segments, parts), score > bestScore else { continue }
+            best = i
+            bestScore = score
         }
-        if let best { return .found(Match(target: best.entry.target, params: best.params, pattern: best.entry.pattern)) }
-        if !allowed.isEmpty { return .methodNotAllowed(allow: allowed.sorted()) }
-        return .notFound
+        if best >= 0 {
+            var params: [(String, String)] = []
+            for (seg, part) in zip(entries[best].segments, parts) {
+                guard case .param(let name) = seg else { continue }
+                let raw = String(part)
+                params.append((name, raw.contains("%") ? raw.removingPercentEncoding ?? raw : raw))
+            }
+            return .found(Match(target: entries[best].target, params: params, pattern: entries[best].pattern))
+        }
+        var allowed = Set<String>()
+        for i in candidates where Self.score(entries[i].segments, parts) != nil {
+            allowed.insert(entries[i].method)
+            if entries[i].method == "GET" { allowed.insert("HEAD") }
+        }
+        return allowed.isEmpty ? .notFound : .methodNotAllowed(allow: allowed.sorted())
+    }
+
+    /// How literally `segments` match `parts` (each literal doubles and adds one), or nil.
+    private static func score(_ segments: [Segment], _ parts: [Substring]) -> Int? {
+        var score = 0
+        for (seg, part) in zip(segments, parts) {
+            switch seg {
+            case .literal(let s):
+                guard s == part else { return nil }
+                score = score * 2 + 1
+            case .param:
+                score *= 2
+            }
+        }
+        return score
     }
 
     /// Every route, for /openapi.json and the boot log.
