@@ -42,8 +42,12 @@ struct KernelResponder: HTTPResponder {
         kernel.cors.decorate(&response, for: request)
         let elapsed = (ContinuousClock.now - started).components
         let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
-        kernel.metrics.increment("son1k_http_requests_total", labels: ["method": request.method.rawValue, "route": pattern, "status": String(response.status.code)])
-        kernel.metrics.observe("son1k_http_request_duration_seconds", seconds, labels: ["route": pattern])
+        // Label sets written directly (as MetricsRegistry.render would, keys sorted): this runs
+        // for every request.
+        let route = MetricsRegistry.escape(pattern)
+        kernel.metrics.increment("son1k_http_requests_total",
+                                 rendered: "{method=\"\(request.method.rawValue)\",route=\"\(route)\",status=\"\(response.status.code)\"}")
+        kernel.metrics.observe("son1k_http_request_duration_seconds", seconds, rendered: "{route=\"\(route)\"}")
         return response
     }
 

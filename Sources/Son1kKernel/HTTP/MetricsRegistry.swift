@@ -14,6 +14,14 @@ public final class MetricsRegistry: Sendable {
         var buckets: [Int]
         var sum: Double = 0
         var count = 0
+
+        init() { buckets = Array(repeating: 0, count: MetricsRegistry.bucketBounds.count) }
+
+        mutating func record(_ value: Double) {
+            for (i, bound) in MetricsRegistry.bucketBounds.enumerated() where value <= bound { buckets[i] += 1 }
+            sum += value
+            count += 1
+        }
     }
 
     static let bucketBounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -29,7 +37,13 @@ public final class MetricsRegistry: Sendable {
     public init() {}
 
     public func increment(_ name: String, by value: Double = 1, labels: [String: String] = [:]) {
-        let key = Key(name: name, labels: Self.render(labels))
+        increment(name, by: value, rendered: Self.render(labels))
+    }
+
+    /// `rendered` is the label set as ``render(_:)`` writes it (`{a="x",b="y"}`, keys sorted);
+    /// the request path builds it directly instead of through a dictionary.
+    func increment(_ name: String, by value: Double = 1, rendered: String) {
+        let key = Key(name: name, labels: rendered)
         state.withLock { $0.counters[key, default: 0] += value }
     }
 
@@ -39,14 +53,13 @@ public final class MetricsRegistry: Sendable {
     }
 
     public func observe(_ name: String, _ value: Double, labels: [String: String] = [:]) {
-        let key = Key(name: name, labels: Self.render(labels))
-        state.withLock { s in
-            var h = s.histograms[key] ?? Histogram(buckets: Array(repeating: 0, count: Self.bucketBounds.count))
-            for (i, bound) in Self.bucketBounds.enumerated() where value <= bound { h.buckets[i] += 1 }
-            h.sum += value
-            h.count += 1
-            s.histograms[key] = h
-        }
+        observe(name, value, rendered: Self.render(labels))
+    }
+
+    func observe(_ name: String, _ value: Double, rendered: String) {
+        let key = Key(name: name, labels: rendered)
+        // Updated in place: copying the histogram out and back copied its buckets every time.
+        state.withLock { $0.histograms[key, default: Histogram()].record(value) }
     }
 
     /// A metric a plugin records: named `son1k_plugin_<name>` with a `plugin` label.
