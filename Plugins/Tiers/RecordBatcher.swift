@@ -65,9 +65,15 @@ final class RecordBatcher: Sendable {
                 for r in batch {
                     let known = try users[r.userID] ?? quota.state(r.userID, in: tx, withCounts: false)
                     users[r.userID] = known
-                    r.result = Result {
-                        try quota.reserve(r.generationID, for: r.userID, quality: r.quality, source: "record", status: "confirmed", in: tx, known: known)
+                    do {
+                        r.result = .success(try quota.reserve(r.generationID, for: r.userID, quality: r.quality, source: "record",
+                                                              status: "confirmed", in: tx, known: known))
+                    } catch let refusal as PluginError where refusal.status < 500 {
+                        // A refusal or a duplicate: that request wrote nothing; the others go on.
+                        r.result = .failure(refusal)
                     }
+                    // Any other error (the database failing mid-request) fails the whole batch,
+                    // so no request's partial writes are committed.
                     if case .success = r.result { users[r.userID]?.userKnown = true }
                 }
                 // Each user's count as this batch commits it (one read per user, not per request).
