@@ -56,7 +56,7 @@ struct Quota {
                 (SELECT bytes FROM tiers_storage WHERE user_id = ?) AS storage
             FROM (SELECT 1) AS one LEFT JOIN tiers_users u ON u.user_id = ?
             """, [.text(userID), .text(userID)])).first ?? [:]
-        let nowMs = Int64((periods.now.timeIntervalSince1970 * 1000).rounded())
+        let nowMs = periods.now.epochMs
         var tierID = row["tier"].string ?? catalog.defaultTier
         if let pending = row["pending_tier"].string, let at = row["pending_at_ms"].int, Int64(at) <= nowMs { tierID = pending }
         let tier = catalog.tier(tierID) ?? catalog.tier(catalog.defaultTier)!

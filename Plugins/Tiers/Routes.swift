@@ -108,7 +108,7 @@ extension TiersPlugin {
         let q = quota(ctx)
         let periods = Periods(now: ctx.now)
         var perTier: [String: JSONValue] = Dictionary(uniqueKeysWithValues: q.catalog.ids.map { ($0, JSONValue.number(0)) })
-        let nowMs = Int64((periods.now.timeIntervalSince1970 * 1000).rounded())
+        let nowMs = periods.now.epochMs
         for row in try ctx.db.query("""
             SELECT CASE WHEN pending_tier IS NOT NULL AND pending_at_ms <= ? THEN pending_tier ELSE tier END AS effective, COUNT(*) AS n
             FROM tiers_users GROUP BY effective

@@ -26,7 +26,7 @@ enum SubscriptionPolicy {
             }
             try quota.setTier(user, tier: tier, subscriptionStatus: status)
         case "canceled", "unpaid", "incomplete_expired":
-            let now = Int64((quota.ctx.now.timeIntervalSince1970 * 1000).rounded())
+            let now = quota.ctx.now.epochMs
             let end = periodEnd(data["period_end"]).map { max($0, now) } ?? now
             try quota.setTier(user, tier: quota.catalog.defaultTier, at: end, subscriptionStatus: status)
         case "past_due":
@@ -41,6 +41,6 @@ enum SubscriptionPolicy {
         if let seconds = value.double { return Int64(seconds * 1000) }
         guard let text = value.string else { return nil }
         let f = ISO8601DateFormatter()
-        return f.date(from: text).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+        return f.date(from: text)?.epochMs
     }
 }

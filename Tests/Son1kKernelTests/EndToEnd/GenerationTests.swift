@@ -149,7 +149,8 @@ import Testing
         let cli = listed.filter { ["cli-a", "cli-b"].contains($0["id"].string ?? "") }
         #expect(cli.reduce(0) { $0 + ($1["completed"].int ?? 0) } == 12)
         #expect(cli.allSatisfy { $0["alive"] == true && $0["kind"] == "external" })
-        #expect(listed.filter { ($0["id"].string ?? "").hasPrefix("poller-") }.allSatisfy { $0["alive"] == false })
+        let pollers = listed.filter { ($0["id"].string ?? "").hasPrefix("poller-") }
+        #expect(pollers.count == 6 && pollers.allSatisfy { $0["alive"] == false }, "the silent pollers are listed, not alive")
     }
 
     @Test func failuresAreRetriedWithBackoffThenFailAndOverdueJobsTimeOut() async throws {
