@@ -45,14 +45,10 @@ struct JobRow: Codable {
 
     /// The job as its owner sees it.
     func view(isAdmin: Bool) throws -> JSONValue {
-        let job = try self.job
-        var v: JSONValue = [
-            "id": .string(id), "status": .string(status.rawValue), "prompt": .string(job.prompt),
-            "genre": job.genre.map { .string($0) } ?? .null, "mood": job.mood.map { .string($0) } ?? .null,
-            "tempo_bpm": job.tempoBpm.map { .number(Double($0)) } ?? .null, "key": job.key.map { .string($0) } ?? .null,
-            "duration_s": .number(job.durationS), "quality": .string(job.quality.rawValue),
-            "lyrics": job.lyrics.map { .string($0) } ?? .null, "instrumental": .bool(job.instrumental),
-            "seed": .number(Double(job.seed)), "priority": .number(Double(priority)), "engine": .string(engine),
+        var v = try job.requestFields
+        let fields: [String: JSONValue] = [
+            "id": .string(id), "status": .string(status.rawValue),
+            "priority": .number(Double(priority)), "engine": .string(engine),
             "progress": .number((progress * 1000).rounded() / 1000), "attempts": .number(Double(attempts)),
             "max_attempts": .number(Double(maxAttempts)), "error": error.map { .string($0) } ?? .null,
             "created_at": .string(createdAt), "updated_at": .string(updatedAt),
@@ -60,6 +56,7 @@ struct JobRow: Codable {
             "result": try result.map { try JSONValue.parse(Array($0.utf8)) } ?? .null,
             "audio": .null,
         ]
+        for (k, value) in fields { v[k] = value }
         if status == .queued, attempts > 0 { v["next_attempt_at"] = .string(Clock.iso(availableAt)) }
         if let blob = audioBlobId {
             v["audio"] = ["url": .string("/api/generations/\(id)/audio"), "blob_id": .string(blob),
@@ -77,6 +74,18 @@ struct JobRow: Codable {
         lease_id, leased_at, progress, progress_published, error, result, audio_blob_id, audio_size, audio_content_type,
         created_ms, created_at, updated_at, started_at, finished_at
         """
+}
+
+extension EngineJob {
+    /// What the user asked for, as the API shows it (in a job, and to `generation.before_create`).
+    var requestFields: JSONValue {
+        [
+            "prompt": .string(prompt), "genre": genre.map { .string($0) } ?? .null, "mood": mood.map { .string($0) } ?? .null,
+            "tempo_bpm": tempoBpm.map { .number(Double($0)) } ?? .null, "key": key.map { .string($0) } ?? .null,
+            "duration_s": .number(durationS), "quality": .string(quality.rawValue), "lyrics": lyrics.map { .string($0) } ?? .null,
+            "instrumental": .bool(instrumental), "seed": .number(Double(seed)),
+        ]
+    }
 }
 
 enum Clock {

@@ -25,13 +25,10 @@ struct JobQueue {
                                   detail: "You have \(active) generations queued or running; wait for one to finish (the limit is \(ctx.config.maxActivePerUser)).",
                                   headers: ["Retry-After": "10"])
             }
-            let payload: JSONValue = [
-                "generation_id": .string(String(id)), "user_id": .string(userID), "prompt": .string(job.prompt),
-                "genre": job.genre.map { .string($0) } ?? .null, "mood": job.mood.map { .string($0) } ?? .null,
-                "tempo_bpm": job.tempoBpm.map { .number(Double($0)) } ?? .null, "key": job.key.map { .string($0) } ?? .null,
-                "duration_s": .number(job.durationS), "quality": .string(job.quality.rawValue),
-                "instrumental": .bool(job.instrumental), "seed": .number(Double(job.seed)), "priority": 0,
-            ]
+            var payload = job.requestFields
+            payload["generation_id"] = .string(String(id))
+            payload["user_id"] = .string(userID)
+            payload["priority"] = 0
             let hooked = try ctx.publishHook("generation.before_create", payload, userID: userID, in: tx)
             let priority = min(100, max(-100, hooked["priority"].int ?? 0))
             let now = nowMs, iso = Clock.iso(now)

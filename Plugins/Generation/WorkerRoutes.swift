@@ -18,7 +18,7 @@ extension GenerationPlugin {
             let wait = min(Double(ctx.config.maxWaitS), max(0, input.waitS ?? 0))
             let queue = JobQueue(ctx: ctx)
             guard let lease = try signal.poll(until: Date().addingTimeInterval(wait), { try queue.lease(worker: worker, engines: engines) }) else {
-                try queue.heartbeat(worker, engines: engines, holding: [])
+                _ = try queue.heartbeat(worker, engines: engines, holding: [])
                 return .noContent
             }
             return try .json(lease)

@@ -95,7 +95,7 @@ struct Quota {
             """, [.text(generationID), .text(userID), .text(quality), .text(source), .text(status), .text(s.periods.dayKey),
                   .text(s.periods.monthKey), SQLValue(s.tier.perHour == nil ? nil : s.periods.hourKey), .text(Periods.iso(s.periods.now))])
         guard inserted.changes == 1 else { throw PluginError.conflict("Generation \(generationID) is already recorded.", code: "duplicate_generation") }
-        let undoUsage = { try tx.exec("DELETE FROM tiers_usage WHERE generation_id = ?", [.text(generationID)]) }
+        let undoUsage = { _ = try tx.exec("DELETE FROM tiers_usage WHERE generation_id = ?", [.text(generationID)]) }
         if let perHour = s.tier.perHour, try take(userID, s.periods.hourKey, below: perHour, in: tx) != .taken {
             try undoUsage()
             let reset = s.periods.nextHour

@@ -5,8 +5,7 @@ extension TiersPlugin {
     func registerRoutes(_ r: inout Registry<Config>) {
         r.get("/api/tiers", auth: .public, summary: "The tier catalog: prices, limits, qualities, storage, features",
               response: Schemas.catalog) { _, ctx in
-            let catalog = quota(ctx).catalog
-            return try .json(["tiers": .array(catalog.tiers.map(\.json)), "default_tier": .string(catalog.defaultTier)] as JSONValue)
+            try .json(quota(ctx).catalog.catalogJSON)
         }
 
         r.get("/api/tiers/limits/me", auth: .user, summary: "My tier, what I may still generate, and when it resets",
@@ -72,14 +71,15 @@ extension TiersPlugin {
 
     /// The original response shape `{tier, limits, config}` plus `usage`.
     func limits(for userID: String, _ ctx: Context<Config>) throws -> Response {
-        let s = try quota(ctx).state(userID, in: ctx.db)
+        let q = quota(ctx)
+        let s = try q.state(userID, in: ctx.db)
         var limits: JSONValue = [
             "can_generate": .bool(s.blocker == nil), "remaining": .number(Double(s.remaining)), "limit": .number(Double(s.tier.limit)),
             "period": .string(s.tier.period.rawValue), "reset_at": .string(Periods.iso(s.resetAt)),
         ]
         if let reason = s.blocker { limits["reason"] = .string(reason) }
         var body: JSONValue = [
-            "user_id": .string(userID), "tier": .string(s.tier.id), "limits": limits, "config": s.tier.json,
+            "user_id": .string(userID), "tier": .string(s.tier.id), "limits": limits, "config": q.catalog.configs[s.tier.id] ?? s.tier.json,
             "usage": [
                 "today": .number(Double(s.today)), "this_month": .number(Double(s.thisMonth)),
                 "storage_bytes": .number(Double(s.storageBytes)),

@@ -70,6 +70,10 @@ struct TierCatalog: Sendable {
     /// Cheapest first.
     let tiers: [Tier]
     let defaultTier: String
+    /// Each tier as responses show it, built once (every limits request includes one).
+    let configs: [String: JSONValue]
+    /// `GET /api/tiers`, built once.
+    let catalogJSON: JSONValue
 
     /// Applies the overrides; a bad value throws naming the field (`tiers.FREE.limit: …`).
     init(overrides: [String: TierOverride], defaultTier: String) throws {
@@ -108,6 +112,8 @@ struct TierCatalog: Sendable {
         }
         tiers = byID.values.sorted { ($0.priceUsd, $0.id) < ($1.priceUsd, $1.id) }
         self.defaultTier = defaultTier
+        configs = Dictionary(uniqueKeysWithValues: tiers.map { ($0.id, $0.json) })
+        catalogJSON = ["tiers": .array(tiers.map(\.json)), "default_tier": .string(defaultTier)]
     }
 
     func tier(_ id: String) -> Tier? { tiers.first { $0.id == id } }
