@@ -9,7 +9,7 @@ extension GenerationPlugin {
     func registerWorkerRoutes(_ r: inout Registry<Config>) {
         r.post("/api/worker/jobs/next", auth: .worker, summary: "Lease the next job (long-poll)",
                description: "Body `{worker_id, engines, wait_s}`. Waits up to `wait_s` (capped by config `max_wait_s`) for a job one of `engines` can run; 200 with the lease, or 204 when none came. Two workers never receive the same job.",
-               request: Schemas.nextRequest, response: Schemas.lease) { req, ctx in
+               request: Schemas.nextRequest, response: Schemas.lease, mayWait: true) { req, ctx in
             struct Next: Decodable { var workerId: String; var engines: [String]?; var waitS: Double? }
             let input = try req.decode(Next.self)
             let worker = try identity(req, input.workerId)

@@ -25,7 +25,9 @@ extension TiersPlugin {
                    `Retry-After` and `RateLimit-*`, 409 `duplicate_generation` for an id already recorded. 201 \
                    `{status: "recorded", generation_id, remaining}`.
                    """,
-               request: Schemas.record, status: 201) { req, ctx in
+               // Waits for its batch's commit (RecordBatcher): on a thread of its own, the others
+               // keep serving, and the requests that arrive meanwhile join the next batch.
+               request: Schemas.record, status: 201, mayWait: true) { req, ctx in
             // Read from the parsed body directly: this route is called by other services at a
             // high rate, and three fields do not need a Decodable round trip.
             let body = try req.json

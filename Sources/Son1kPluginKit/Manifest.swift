@@ -43,9 +43,14 @@ public struct RouteSpec: Codable, Sendable, Hashable {
     /// The largest request body this route accepts, when it differs from the kernel's
     /// `max_body_bytes` (e.g. an audio upload); larger bodies get 413 before the plugin runs.
     public var maxBodyBytes: Int?
+    /// The handler may spend most of its time waiting (a long poll, a batch it waits to join,
+    /// a slow upstream): the kernel runs it on a thread of its own, so waiting handlers never
+    /// hold the threads that serve every other request.
+    public var mayWait: Bool
 
     public init(method: String, path: String, auth: AuthLevel, summary: String, description: String? = nil,
-                requestSchema: JSONValue? = nil, responseSchema: JSONValue? = nil, successStatus: Int? = nil, maxBodyBytes: Int? = nil) {
+                requestSchema: JSONValue? = nil, responseSchema: JSONValue? = nil, successStatus: Int? = nil, maxBodyBytes: Int? = nil,
+                mayWait: Bool = false) {
         self.method = method.uppercased()
         self.path = path
         self.auth = auth
@@ -55,12 +60,13 @@ public struct RouteSpec: Codable, Sendable, Hashable {
         self.responseSchema = responseSchema
         self.successStatus = successStatus
         self.maxBodyBytes = maxBodyBytes
+        self.mayWait = mayWait
     }
 
     enum CodingKeys: String, CodingKey {
         case method, path, auth, summary, description
         case requestSchema = "request_schema", responseSchema = "response_schema", successStatus = "success_status"
-        case maxBodyBytes = "max_body_bytes"
+        case maxBodyBytes = "max_body_bytes", mayWait = "may_wait"
     }
 
     /// Hand-written manifests (plugins in C) may leave out everything but method, path and auth.
@@ -72,7 +78,8 @@ public struct RouteSpec: Codable, Sendable, Hashable {
                   requestSchema: try c.decodeIfPresent(JSONValue.self, forKey: .requestSchema),
                   responseSchema: try c.decodeIfPresent(JSONValue.self, forKey: .responseSchema),
                   successStatus: try c.decodeIfPresent(Int.self, forKey: .successStatus),
-                  maxBodyBytes: try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes))
+                  maxBodyBytes: try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes),
+                  mayWait: try c.decodeIfPresent(Bool.self, forKey: .mayWait) ?? false)
     }
 }
 

@@ -28,24 +28,27 @@ public struct Registry<Config: PluginConfig> {
     /// Declare a route. `path` uses `{name}` parameters; `request`/`response` are JSON
     /// Schemas shown in /openapi.json; `status` is the documented success status;
     /// `maxBodyBytes` raises or lowers the kernel's body limit for this route alone.
+    /// `mayWait: true` says the handler may spend most of its time waiting (a long poll, a batch
+    /// it joins, a slow upstream): the kernel then gives it a thread of its own.
     public mutating func route(_ method: String, _ path: String, auth: AuthLevel, summary: String, description: String? = nil,
                                request: JSONValue? = nil, response: JSONValue? = nil, status: Int? = nil, maxBodyBytes: Int? = nil,
-                               _ handler: @escaping RouteHandler) {
+                               mayWait: Bool = false, _ handler: @escaping RouteHandler) {
         let spec = RouteSpec(method: method, path: path, auth: auth, summary: summary, description: description,
-                             requestSchema: request, responseSchema: response, successStatus: status, maxBodyBytes: maxBodyBytes)
+                             requestSchema: request, responseSchema: response, successStatus: status, maxBodyBytes: maxBodyBytes,
+                             mayWait: mayWait)
         routes.append((spec, handler))
     }
 
     public mutating func get(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,
-                             response: JSONValue? = nil, _ handler: @escaping RouteHandler) {
-        route("GET", path, auth: auth, summary: summary, description: description, response: response, handler)
+                             response: JSONValue? = nil, mayWait: Bool = false, _ handler: @escaping RouteHandler) {
+        route("GET", path, auth: auth, summary: summary, description: description, response: response, mayWait: mayWait, handler)
     }
 
     public mutating func post(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,
                               request: JSONValue? = nil, response: JSONValue? = nil, status: Int? = nil, maxBodyBytes: Int? = nil,
-                              _ handler: @escaping RouteHandler) {
+                              mayWait: Bool = false, _ handler: @escaping RouteHandler) {
         route("POST", path, auth: auth, summary: summary, description: description, request: request, response: response,
-              status: status, maxBodyBytes: maxBodyBytes, handler)
+              status: status, maxBodyBytes: maxBodyBytes, mayWait: mayWait, handler)
     }
 
     public mutating func put(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,

@@ -11,6 +11,9 @@ final class HandlerExecutor: TaskExecutor, @unchecked Sendable {
     /// libdispatch overcommit threads: reused while hot, a new one when all are busy or blocked.
     let queue = DispatchQueue(label: "son1k.handlers", qos: .userInitiated, attributes: .concurrent)
 
+    /// Where routes declared `may_wait` run (see ``WaitingThreadPool``).
+    let waiting = WaitingThreadPool(name: "son1k.waiting")
+
     private static let marker: pthread_key_t = {
         var key = pthread_key_t()
         pthread_key_create(&key, nil)
@@ -23,6 +26,18 @@ final class HandlerExecutor: TaskExecutor, @unchecked Sendable {
             pthread_setspecific(Self.marker, UnsafeRawPointer(bitPattern: 1))
             job.runSynchronously(on: self.asUnownedTaskExecutor())
             pthread_setspecific(Self.marker, nil)
+        }
+    }
+
+    /// Run `body` on a thread of its own from the waiting pool, for a handler that may wait
+    /// long: this task suspends meanwhile, and the handler threads stay free for the rest.
+    func runWaiting<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            waiting.run {
+                pthread_setspecific(Self.marker, UnsafeRawPointer(bitPattern: 1))
+                continuation.resume(returning: body())
+                pthread_setspecific(Self.marker, nil)
+            }
         }
     }
 

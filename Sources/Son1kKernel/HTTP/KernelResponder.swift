@@ -94,6 +94,7 @@ struct KernelResponder: HTTPResponder {
             }
         }
         if isInline { return work() }
+        if target.spec.mayWait { return await kernel.handlers.runWaiting(work) }
         return await kernel.handlers.run(work)
     }
 
