@@ -56,14 +56,23 @@ struct Quota {
                 (SELECT bytes FROM tiers_storage WHERE user_id = ?) AS storage
             FROM (SELECT 1) AS one LEFT JOIN tiers_users u ON u.user_id = ?
             """, [.text(userID), .text(userID)])).first ?? [:]
-        let nowMs = periods.now.epochMs
-        var tierID = row["tier"].string ?? catalog.defaultTier
-        if let pending = row["pending_tier"].string, let at = row["pending_at_ms"].int, Int64(at) <= nowMs { tierID = pending }
-        let tier = catalog.tier(tierID) ?? catalog.tier(catalog.defaultTier)!
+        let tier = effectiveTier(row, at: periods.now)
         return State(userKnown: row["tier"].string != nil, tier: tier, subscriptionStatus: row["subscription_status"].string,
                      pendingTier: row["pending_tier"].string, pendingAt: row["pending_at_ms"].int.map(Int64.init),
                      today: row["today"].int ?? 0, thisMonth: row["month"].int ?? 0, thisHour: row["hour"].int ?? 0,
                      storageBytes: Int64(row["storage"].int ?? 0), periods: periods)
+    }
+
+    /// The user's tier at `at`: a scheduled change counts once its time has come.
+    func tier(of userID: String, at: Date) throws -> Tier {
+        effectiveTier(try ctx.db.query("SELECT tier, pending_tier, pending_at_ms FROM tiers_users WHERE user_id = ?", [.text(userID)]).first ?? [:], at: at)
+    }
+
+    /// The tier a `tiers_users` row gives at `at` (the default tier for no row).
+    private func effectiveTier(_ row: JSONValue, at: Date) -> Tier {
+        var id = row["tier"].string ?? catalog.defaultTier
+        if let pending = row["pending_tier"].string, let when = row["pending_at_ms"].int, Int64(when) <= at.epochMs { id = pending }
+        return catalog.tier(id) ?? catalog.tier(catalog.defaultTier)!
     }
 
     /// Takes a slot for `generationID` inside `tx`, or throws the refusal (403/429 with

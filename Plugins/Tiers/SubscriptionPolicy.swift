@@ -39,8 +39,6 @@ enum SubscriptionPolicy {
     /// Unix seconds (Stripe's form) or an ISO 8601 instant, as milliseconds.
     static func periodEnd(_ value: JSONValue) -> Int64? {
         if let seconds = value.double { return Int64(seconds * 1000) }
-        guard let text = value.string else { return nil }
-        let f = ISO8601DateFormatter()
-        return f.date(from: text)?.epochMs
+        return value.string.flatMap(Periods.parseISO)?.epochMs
     }
 }

@@ -107,6 +107,18 @@ struct TiersPlugin: Plugin {
         r.onAction("billing.subscription_changed") { event, ctx in
             try SubscriptionPolicy.apply(event.data, quota(ctx))
         }
+        // For plugins whose rules depend on the tier (the community pool): each user's tier
+        // at `at` (ISO 8601, default now) and whether it is paid.
+        r.service("tiers.tiers_of") { input, ctx in
+            let q = quota(ctx)
+            let at = input["at"].string.flatMap(Periods.parseISO) ?? ctx.now
+            var users: [String: JSONValue] = [:]
+            for case .string(let id) in input["user_ids"].array ?? [] {
+                let tier = try q.tier(of: id, at: at)
+                users[id] = ["tier": .string(tier.id), "paid": .bool(tier.priceUsd > 0)]
+            }
+            return ["users": .object(users)]
+        }
         registerRoutes(&r)
     }
 }

@@ -63,7 +63,9 @@ enum HostFunctions {
             call: { ctx, service, serviceLen, input, inputLen, out in
                 let host = HostContext.from(ctx)
                 return host.answer(out) {
-                    try host.kernel.plugins.callService(borrowedString(service, serviceLen), input: borrowedBytes(input, inputLen), caller: host.plugin.name)
+                    let name = borrowedString(service, serviceLen)
+                    if name.hasPrefix("kernel.") { return try host.kernel.callKernelService(name, input: borrowedBytes(input, inputLen)) }
+                    return try host.kernel.plugins.callService(name, input: borrowedBytes(input, inputLen), caller: host.plugin.name)
                 }
             },
             http_fetch: { ctx, request, requestLen, body, bodyLen, outMeta, outBody in
