@@ -43,6 +43,7 @@ let package = Package(
         .library(name: "Son1kHello", type: .dynamic, targets: ["Son1kHello"]),
         .library(name: "Son1kGeneration", type: .dynamic, targets: ["Son1kGeneration"]),
         .library(name: "Son1kTiers", type: .dynamic, targets: ["Son1kTiers"]),
+        .library(name: "Son1kPool", type: .dynamic, targets: ["Son1kPool"]),
         // Test fixtures: real shared objects the loader tests dlopen().
         .library(name: "Son1kTestCPlugin", type: .dynamic, targets: ["Son1kTestCPlugin"]),
         .library(name: "Son1kTestFutureABI", type: .dynamic, targets: ["Son1kTestFutureABI"]),
@@ -84,6 +85,7 @@ let package = Package(
         .target(name: "Son1kMusicEngine", dependencies: ["CFluidSynth", "Son1kPluginKit"], path: "Plugins/Generation/Engine"),
         swiftPlugin("Son1kGeneration", path: "Plugins/Generation", dependencies: ["Son1kMusicEngine"], exclude: ["Engine"]),
         swiftPlugin("Son1kTiers", path: "Plugins/Tiers"),
+        swiftPlugin("Son1kPool", path: "Plugins/Pool"),
         cPlugin("Son1kTestCPlugin", path: "Tests/Plugins/CPlugin"),
         cPlugin("Son1kTestFutureABI", path: "Tests/Plugins/FutureABI"),
         cPlugin("Son1kTestConflict", path: "Tests/Plugins/Conflict"),

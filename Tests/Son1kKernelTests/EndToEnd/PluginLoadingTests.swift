@@ -34,6 +34,23 @@ import Testing
         #expect(!(try await k.request("GET", "/openapi.json").text.contains("/api/faulty/throw")))
     }
 
+    /// `make run` serves the shipped plugins.json: every plugin it names starts, with its config.
+    @Test func everyPluginOfTheShippedPluginsJSONRuns() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let shipped = try JSONValue.parse(Array(try Data(contentsOf: root.appendingPathComponent("plugins.json"))))
+        let specs = (shipped["plugins"].array ?? []).map { p in
+            PluginSpec(name: p["name"].string ?? "", library: p["library"].string ?? "", enabled: p["enabled"].bool ?? true, config: p["config"])
+        }
+        #expect(specs.map(\.name) == ["hello", "generation", "tiers", "pool"])
+        let k = try await TestKernel.start(specs)
+        defer { k.stop() }
+        for spec in specs {
+            let state = try await k.plugin(spec.name)
+            #expect(state["state"] == "running", "\(spec.name): \(state["reason"])")
+        }
+    }
+
     @Test func aMissingLibraryDisablesOnlyThatPlugin() async throws {
         let k = try await TestKernel.start([.hello, .cplugin, PluginSpec(name: "ghost", library: "Son1kDoesNotExist")])
         defer { k.stop() }

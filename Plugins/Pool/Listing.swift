@@ -1,0 +1,111 @@
+import Foundation
+import Son1kPluginKit
+
+/// Reading the pool: pages in four orders with keyset cursors, and one item.
+struct Listing {
+    let ctx: Context<PoolPlugin.Config>
+
+    /// The orders of `GET /api/community/pool?sort_by=`, each a list of columns sorted
+    /// descending (the item id last, so the order is total and a cursor is exact).
+    enum Sort: String, CaseIterable {
+        case recent, popular, quality, likes
+
+        var keys: [(column: String, isText: Bool)] {
+            switch self {
+            case .recent: [("contributed_ms", false), ("id", true)]
+            case .popular: [("plays", false), ("id", true)]
+            case .quality: [("points", false), ("contributed_ms", false), ("id", true)]
+            case .likes: [("likes", false), ("id", true)]
+            }
+        }
+    }
+
+    /// Everything a view needs, for the caller `?` (the first parameter): their claim, if any.
+    private static let select = """
+        SELECT i.id, i.generation_id, i.contributor_id, i.quality, i.points, i.genre, i.duration_s, i.plays, i.likes, i.source,
+            i.audio_blob_id, i.contributed_ms, i.contributed_at, i.withdrawn_at, p.username, p.avatar,
+            c.claimed_ms AS claimed_ms, c.blob_id AS claimed_blob
+        FROM pool_items i
+        LEFT JOIN pool_profiles p ON p.user_id = i.contributor_id
+        LEFT JOIN pool_claims c ON c.item_id = i.id AND c.user_id = ?
+        """
+
+    func page(for principal: Principal, limit: Int, cursor: String?, genre: String?, sort: Sort) throws -> JSONValue {
+        var sql = Self.select + " WHERE i.withdrawn_at IS NULL"
+        var params: [SQLValue] = [.text(principal.id)]
+        if let genre {
+            sql += " AND i.genre = ?"
+            params.append(.text(genre))
+        }
+        let keys = sort.keys
+        if let cursor {
+            let values = try Self.decodeCursor(cursor, keys: keys)
+            sql += " AND (" + keys.map { "i." + $0.column }.joined(separator: ", ") + ") < (" + keys.map { _ in "?" }.joined(separator: ", ") + ")"
+            params += values
+        }
+        sql += " ORDER BY " + keys.map { "i.\($0.column) DESC" }.joined(separator: ", ") + " LIMIT ?"
+        params.append(.int(Int64(limit + 1)))
+        let rows = try ctx.db.query(sql, params)
+        let shown = rows.prefix(limit)
+        let next = rows.count > limit ? shown.last.map { Self.encodeCursor($0, keys: keys) } : nil
+        return [
+            "items": .array(shown.map { Self.view($0, for: principal) }),
+            "next_cursor": next.map { .string($0) } ?? .null,
+            "sort_by": .string(sort.rawValue),
+        ]
+    }
+
+    /// One item, withdrawn or not (its contributor and claimers still see it).
+    func item(_ id: String, for principal: Principal) throws -> JSONValue {
+        guard let row = try ctx.db.query(Self.select + " WHERE i.id = ?", [.text(principal.id), .text(id)]).first else {
+            throw PluginError.notFound("No pool item \(id).", code: "item_not_found")
+        }
+        return Self.view(row, for: principal)
+    }
+
+    /// The original item shape plus `points`, `duration_s`, `claimed` and `source`.
+    /// `audio_url` is where this caller can fetch the audio: their own copy once they have
+    /// claimed it, the original for its contributor (or an admin), otherwise null.
+    static func view(_ row: JSONValue, for principal: Principal) -> JSONValue {
+        let contributor = row["contributor_id"].string ?? ""
+        let audio: JSONValue
+        if let copy = row["claimed_blob"].string {
+            audio = .string("/api/blobs/\(copy)")
+        } else if principal.mayActFor(contributor), let original = row["audio_blob_id"].string {
+            audio = .string("/api/blobs/\(original)")
+        } else {
+            audio = .null
+        }
+        var v: JSONValue = [
+            "id": row["id"], "generation_id": row["generation_id"], "quality": row["quality"], "points": row["points"],
+            "genre": row["genre"], "duration_s": row["duration_s"], "plays": row["plays"], "likes": row["likes"],
+            "audio_url": audio, "contributed_at": row["contributed_at"], "source": row["source"],
+            "claimed": .bool(!row["claimed_ms"].isNull),
+            "contributor": Profiles.contributor(row),
+        ]
+        if let withdrawn = row["withdrawn_at"].string { v["withdrawn_at"] = .string(withdrawn) }
+        return v
+    }
+
+    // MARK: Cursors: the last row's sort keys, as base64url JSON
+
+    static func encodeCursor(_ row: JSONValue, keys: [(column: String, isText: Bool)]) -> String {
+        let json = JSONValue.array(keys.map { row[$0.column] }).jsonString
+        return Data(json.utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decodeCursor(_ cursor: String, keys: [(column: String, isText: Bool)]) throws -> [SQLValue] {
+        let invalid = PluginError.invalid("cursor", "is not a cursor this list returned for this sort order.")
+        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard cursor.count <= 512, let data = Data(base64Encoded: base64),
+              let values = (try? JSONValue.parse(Array(data)))?.array, values.count == keys.count
+        else { throw invalid }
+        return try zip(values, keys).map { value, key in
+            if key.isText, let s = value.string { return .text(s) }
+            if !key.isText, let n = value.int { return .int(Int64(n)) }
+            throw invalid
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Son1kPluginKit
+
+/// Contributors ranked by the points they earned **within** the window: a rolling 7 or 30
+/// days back from now, or all time. Ties go to whoever contributed first in the window.
+/// Withdrawn items earn nothing.
+struct Ranking {
+    let ctx: Context<PoolPlugin.Config>
+
+    enum Timeframe: String, CaseIterable {
+        case week, month, allTime = "all_time"
+
+        var days: Int? {
+            switch self {
+            case .week: 7
+            case .month: 30
+            case .allTime: nil
+            }
+        }
+    }
+
+    func ranking(_ timeframe: Timeframe, limit: Int) throws -> JSONValue {
+        let since = timeframe.days.map { Contributions.epochMs(ctx.now) - Int64($0) * 86_400_000 } ?? Int64.min
+        let rows = try ctx.db.query("""
+            SELECT i.contributor_id, SUM(i.points) AS points, COUNT(*) AS contributions, MIN(i.contributed_ms) AS first_ms,
+                MAX(i.contributed_at) AS last_contribution, p.username, p.avatar
+            FROM pool_items i LEFT JOIN pool_profiles p ON p.user_id = i.contributor_id
+            WHERE i.withdrawn_at IS NULL AND i.contributed_ms >= ?
+            GROUP BY i.contributor_id
+            ORDER BY points DESC, first_ms ASC, i.contributor_id ASC
+            LIMIT ?
+            """, [.int(since), .int(Int64(limit))])
+        let users = rows.compactMap { $0["contributor_id"].string }
+        let tiers = try Contributions(ctx: ctx).tiers(users, at: nil)
+        return [
+            "ranking": .array(rows.enumerated().map { n, row in
+                var entry = Profiles.contributor(row)
+                entry["rank"] = .number(Double(n + 1))
+                entry["tier"] = row["contributor_id"].string.flatMap { tiers[$0]?.id }.map { .string($0) } ?? .null
+                entry["contributions"] = row["contributions"]
+                entry["points"] = row["points"]
+                entry["last_contribution"] = row["last_contribution"]
+                return entry
+            }),
+            "timeframe": .string(timeframe.rawValue),
+        ]
+    }
+}
