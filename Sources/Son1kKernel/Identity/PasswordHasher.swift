@@ -1,5 +1,6 @@
 import CSystemCrypto
 import Foundation
+import Son1kPluginKit
 
 /// bcrypt (`$2b$`) password hashes through the system's libxcrypt.
 public enum PasswordHasher {

@@ -1,4 +1,5 @@
 import Foundation
+import Son1kPluginKit
 
 /// Identifiers the kernel hands out: sortable by creation time (so "newest first" and
 /// cursors work on the id alone) and unguessable.

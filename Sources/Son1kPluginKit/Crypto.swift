@@ -1,7 +1,8 @@
 import CSystemCrypto
 import Foundation
 
-/// Hashes, MACs and randomness from the system's OpenSSL libcrypto.
+/// Hashes, MACs and randomness from the system's OpenSSL libcrypto, for the kernel and for
+/// plugins (a webhook's HMAC signature, a token's hash).
 public enum Crypto {
     /// SHA-256 of `bytes`, lower-case hex.
     public static func sha256Hex<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
