@@ -11,6 +11,7 @@ run: deps
 
 ## test: build everything and run every test; ends with the test runner's summary
 test: deps
+	scripts/test-venv.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

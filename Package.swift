@@ -44,6 +44,7 @@ let package = Package(
         .library(name: "Son1kGeneration", type: .dynamic, targets: ["Son1kGeneration"]),
         .library(name: "Son1kTiers", type: .dynamic, targets: ["Son1kTiers"]),
         .library(name: "Son1kPool", type: .dynamic, targets: ["Son1kPool"]),
+        .library(name: "Son1kBilling", type: .dynamic, targets: ["Son1kBilling"]),
         // Test fixtures: real shared objects the loader tests dlopen().
         .library(name: "Son1kTestCPlugin", type: .dynamic, targets: ["Son1kTestCPlugin"]),
         .library(name: "Son1kTestFutureABI", type: .dynamic, targets: ["Son1kTestFutureABI"]),
@@ -62,7 +63,7 @@ let package = Package(
         .target(name: "CSon1kABI"),
         .systemLibrary(name: "CSystemCrypto"),
         .systemLibrary(name: "CFluidSynth"),
-        .target(name: "Son1kPluginKit", dependencies: ["CSon1kABI"]),
+        .target(name: "Son1kPluginKit", dependencies: ["CSon1kABI", "CSystemCrypto"]),
         .target(
             name: "Son1kKernel",
             dependencies: [
@@ -86,6 +87,7 @@ let package = Package(
         swiftPlugin("Son1kGeneration", path: "Plugins/Generation", dependencies: ["Son1kMusicEngine"], exclude: ["Engine"]),
         swiftPlugin("Son1kTiers", path: "Plugins/Tiers"),
         swiftPlugin("Son1kPool", path: "Plugins/Pool"),
+        swiftPlugin("Son1kBilling", path: "Plugins/Billing"),
         cPlugin("Son1kTestCPlugin", path: "Tests/Plugins/CPlugin"),
         cPlugin("Son1kTestFutureABI", path: "Tests/Plugins/FutureABI"),
         cPlugin("Son1kTestConflict", path: "Tests/Plugins/Conflict"),

@@ -36,13 +36,11 @@ import Testing
 
     /// `make run` serves the shipped plugins.json: every plugin it names starts, with its config.
     @Test func everyPluginOfTheShippedPluginsJSONRuns() async throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        let shipped = try JSONValue.parse(Array(try Data(contentsOf: root.appendingPathComponent("plugins.json"))))
+        let shipped = try JSONValue.parse(Array(try Data(contentsOf: TestKernel.repositoryRoot.appendingPathComponent("plugins.json"))))
         let specs = (shipped["plugins"].array ?? []).map { p in
             PluginSpec(name: p["name"].string ?? "", library: p["library"].string ?? "", enabled: p["enabled"].bool ?? true, config: p["config"])
         }
-        #expect(specs.map(\.name) == ["hello", "generation", "tiers", "pool"])
+        #expect(specs.map(\.name) == ["hello", "generation", "tiers", "pool", "billing"])
         let k = try await TestKernel.start(specs)
         defer { k.stop() }
         for spec in specs {

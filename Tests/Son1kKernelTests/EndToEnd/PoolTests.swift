@@ -10,13 +10,6 @@ extension PluginSpec {
 }
 
 extension TestKernel {
-    /// Actions for `subscriber` not yet delivered (pending), read from the outbox.
-    func undelivered(to subscriber: String) throws -> Int {
-        try database().read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM kernel_deliveries WHERE subscriber = ? AND status = 'pending'", arguments: [subscriber]) ?? 0
-        }
-    }
-
     /// Make a user of `tier` (through the admin route).
     func user(_ name: String, tier: String) async throws -> (id: String, token: String) {
         let u = try await register(name)

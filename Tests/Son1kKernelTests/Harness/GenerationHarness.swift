@@ -44,6 +44,21 @@ extension TestKernel {
         }
     }
 
+    /// Actions for `subscriber` not yet delivered (pending), read from the outbox.
+    func undelivered(to subscriber: String) throws -> Int {
+        try database().read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM kernel_deliveries WHERE subscriber = ? AND status = 'pending'", arguments: [subscriber]) ?? 0
+        }
+    }
+
+    /// How many actions of `topic` were recorded per user.
+    func eventCountsByUser(_ topic: String) throws -> [String: Int] {
+        try database().read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT user_id, COUNT(*) AS n FROM kernel_events WHERE topic = ? GROUP BY user_id", arguments: [topic])
+            return Dictionary(uniqueKeysWithValues: rows.map { (($0["user_id"] as String?) ?? "(none)", $0["n"] as Int) })
+        }
+    }
+
     /// Start `son1k worker` against this server; kill it with `terminate()` or `kill`.
     func externalWorker(id: String, token: String) throws -> Process {
         let p = Process()

@@ -29,10 +29,12 @@ final class TestKernel: @unchecked Sendable {
     /// Where `swift build` put the binary and the plugin libraries.
     static let buildDirectory: String = {
         if let dir = ProcessInfo.processInfo.environment["SON1K_BUILD_DIR"] { return dir }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug").path
+        return repositoryRoot.appendingPathComponent(".build/debug").path
     }()
+
+    /// The checkout these tests belong to.
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
 
     let directory: URL
     let configPath: String
