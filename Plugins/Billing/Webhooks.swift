@@ -30,7 +30,7 @@ struct Webhooks {
             ctx.metrics.increment("billing_webhooks_rejected")
             throw PluginError(status: 400, code: "invalid_signature", detail: "Webhook rejected: \(why).")
         }
-        let event = try JSONValue.parse(body)
+        let event = (try? JSONValue.parse(body)) ?? .null
         guard let id = event["id"].string, let type = event["type"].string, case .object = event["data"]["object"] else {
             throw PluginError(status: 400, code: "invalid_event", detail: "The body is not a Stripe event (id, type, data.object).")
         }

@@ -16,6 +16,8 @@ final class BuiltinWorkers: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let running = DispatchGroup()
     private let instance = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+    /// The worker threads' identities, heartbeated by the maintenance thread.
+    private let identities = Mutex<[WorkerIdentity]>([])
 
     init(ctx: Ctx, engines: [any GenerationEngine], signal: JobSignal) {
         self.ctx = ctx
@@ -26,6 +28,7 @@ final class BuiltinWorkers: Sendable {
     func start(count: Int) {
         for n in 0..<count {
             let identity = WorkerIdentity(principal: "builtin", id: "\(instance):\(n)", kind: "builtin")
+            identities.withLock { $0.append(identity) }
             spawn("son1k-worker-\(n)") { [self] in work(as: identity) }
         }
         spawn("son1k-queue-maintenance") { [self] in maintain() }
@@ -54,16 +57,10 @@ final class BuiltinWorkers: Sendable {
     private func work(as identity: WorkerIdentity) {
         let queue = JobQueue(ctx: ctx)
         let names = Array(engines.keys).sorted()
-        var lastBeat = Date.distantPast
         while !isStopping {
             do {
                 let lease = try signal.poll(until: Date().addingTimeInterval(1)) { isStopping ? nil : try queue.lease(worker: identity, engines: names) }
-                if let lease {
-                    run(lease, as: identity, queue: queue)
-                } else if Date().timeIntervalSince(lastBeat) > ctx.config.heartbeatIntervalS {
-                    _ = try queue.heartbeat(identity, engines: names, holding: [])
-                    lastBeat = Date()
-                }
+                if let lease { run(lease, as: identity, queue: queue) }
             } catch {
                 ctx.log.error("built-in worker \(identity.id): \(error)")
                 Thread.sleep(forTimeInterval: 1)
@@ -109,11 +106,17 @@ final class BuiltinWorkers: Sendable {
         }
     }
 
+    /// Heartbeats for the worker threads, then the reaper. A built-in worker lives as long as
+    /// this process, so its liveness is this thread's: a render starved of CPU (its progress
+    /// reports late) is not mistaken for a dead worker. A render that hangs still ends at the
+    /// job's own timeout.
     private func maintain() {
         let queue = JobQueue(ctx: ctx)
+        let names = Array(engines.keys).sorted()
         let tick = min(5, max(0.2, Double(min(ctx.config.heartbeatTimeoutS, ctx.config.timeoutS)) / 4))
         while !isStopping {
             do {
+                for identity in identities.withLock({ $0 }) { _ = try queue.heartbeat(identity, engines: names, holding: []) }
                 if try queue.reap() > 0 { signal.notify() }
             } catch {
                 ctx.log.error("queue maintenance: \(error)")

@@ -123,6 +123,9 @@ extension PluginSpec {
         let rotatingGood = try StripeFake.sign(rotating, secret: Self.secret, timestamp: now)
         let rotatingV1 = rotatingGood.split(separator: ",").first { $0.hasPrefix("v1=") }.map(String.init) ?? ""
         #expect(try await Self.deliver(k, rotating, header: "t=\(now),\(otherV1),\(rotatingV1)").status == 200)
+        // Signed but not an event: a client error, not a crash.
+        let notAnEvent = try await Self.deliver(k, Array("not json".utf8))
+        #expect(notAnEvent.status == 400 && notAnEvent.json["code"] == "invalid_event")
         let events = try await k.request("GET", "/api/admin/billing/events", token: try await k.adminToken()).json["items"].array ?? []
         #expect(events.count == 2, "only the two verified events were recorded")
     }
