@@ -99,13 +99,13 @@ extension BillingPlugin {
             throw PluginError(status: 502, code: "stripe_error", detail: "Stripe's answer has no session id or url.")
         }
         try ctx.db.exec("INSERT INTO billing_checkouts (session_id, user_id, tier, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                        [.text(id), .text(user), .text(tier), .text(Webhooks.iso(ctx.now))])
+                        [.text(id), .text(user), .text(tier), .text(ctx.now.iso8601)])
         return ["checkout_url": .string(url), "session_id": .string(id)]
     }
 
     static func subscriptionView(_ row: JSONValue) -> JSONValue {
         var v = row
-        v["current_period_end"] = row["current_period_end"].int.map { .string(Webhooks.iso(Date(timeIntervalSince1970: Double($0)))) } ?? .null
+        v["current_period_end"] = row["current_period_end"].int.map { .string(Date(timeIntervalSince1970: Double($0)).iso8601) } ?? .null
         v["cancel_at_period_end"] = .bool(row["cancel_at_period_end"].int == 1)
         return v
     }

@@ -39,7 +39,7 @@ struct Webhooks {
             let fresh = try tx.exec("""
                 INSERT INTO billing_events (event_id, type, created, received_at, result) VALUES (?, ?, ?, ?, 'processing')
                 ON CONFLICT (event_id) DO NOTHING
-                """, [.text(id), .text(type), .int(created), .text(Self.iso(ctx.now))]).changes == 1
+                """, [.text(id), .text(type), .int(created), .text(ctx.now.iso8601)]).changes == 1
             guard fresh else { return ["received": true, "duplicate": true] }
             let result = try apply(type, event["data"]["object"], created: created, in: tx)
             try tx.exec("UPDATE billing_events SET result = ? WHERE event_id = ?", [.text(result), .text(id)])
@@ -70,7 +70,7 @@ struct Webhooks {
             try tx.exec("""
                 INSERT INTO billing_customers (user_id, customer_id, created_at) VALUES (?, ?, ?)
                 ON CONFLICT (user_id) DO UPDATE SET customer_id = excluded.customer_id
-                """, [.text(user), .text(customer), .text(Self.iso(ctx.now))])
+                """, [.text(user), .text(customer), .text(ctx.now.iso8601)])
         }
         guard let subscription = session["subscription"].string else { return "linked the customer" }
         let row = try tx.query("SELECT * FROM billing_subscriptions WHERE subscription_id = ?", [.text(subscription)]).first
@@ -78,7 +78,7 @@ struct Webhooks {
             // The subscription's own events may still come; they will find the user through it.
             try tx.exec("""
                 INSERT INTO billing_subscriptions (subscription_id, user_id, customer_id, status, updated_at) VALUES (?, ?, ?, 'incomplete', ?)
-                """, [.text(subscription), .text(user), SQLValue(session["customer"]), .text(Self.iso(ctx.now))])
+                """, [.text(subscription), .text(user), SQLValue(session["customer"]), .text(ctx.now.iso8601)])
             return "linked the customer and subscription"
         }
         guard row["user_id"].isNull else { return "already linked" }
@@ -123,7 +123,7 @@ struct Webhooks {
                 updated_at = excluded.updated_at
             """, [.text(id), SQLValue(user.map(JSONValue.string) ?? .null), SQLValue(customer.map(JSONValue.string) ?? .null), .text(price),
                   .text(tier), .text(status), SQLValue(periodEnd.map { JSONValue.number(Double($0)) } ?? .null),
-                  .int(sub["cancel_at_period_end"].bool == true ? 1 : 0), .int(created), .text(Self.iso(ctx.now))])
+                  .int(sub["cancel_at_period_end"].bool == true ? 1 : 0), .int(created), .text(ctx.now.iso8601)])
         guard let user else { return "stored; no user linked yet" }
         try publish(user: user, tier: tier, status: status, periodEnd: periodEnd.map(Int64.init), in: tx)
         return "\(status) \(tier) applied"
@@ -141,7 +141,7 @@ struct Webhooks {
         case (true, "past_due"), (true, "unpaid"): next = "active"
         default: return "recorded; the subscription stays \(status)"
         }
-        try tx.exec("UPDATE billing_subscriptions SET status = ?, updated_at = ? WHERE subscription_id = ?", [.text(next), .text(Self.iso(ctx.now)), .text(id)])
+        try tx.exec("UPDATE billing_subscriptions SET status = ?, updated_at = ? WHERE subscription_id = ?", [.text(next), .text(ctx.now.iso8601), .text(id)])
         if let user = row["user_id"].string {
             try publish(user: user, tier: tier, status: next, periodEnd: row["current_period_end"].int.map(Int64.init), in: tx)
         }
@@ -155,6 +155,4 @@ struct Webhooks {
         ] as JSONValue, userID: user, in: tx)
         ctx.metrics.increment("billing_subscription_changes", labels: ["status": status])
     }
-
-    static func iso(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
 }

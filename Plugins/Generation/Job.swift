@@ -89,12 +89,6 @@ extension EngineJob {
 }
 
 enum Clock {
-    static func ms(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-
-    /// A value type: no formatter (and no ICU) per call.
-    private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-
-    static func iso(_ ms: Int64) -> String {
-        style.format(Date(timeIntervalSince1970: Double(ms) / 1000))
-    }
+    static func ms(_ date: Date) -> Int64 { date.epochMs }
+    static func iso(_ ms: Int64) -> String { Date(epochMs: ms).iso8601 }
 }

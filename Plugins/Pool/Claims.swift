@@ -29,7 +29,7 @@ struct Claims {
                 let reset = Date(timeIntervalSince1970: Double((day + 1) * 86_400))
                 let seconds = String(max(1, Int(reset.timeIntervalSince(now).rounded(.up))))
                 throw PluginError(status: 429, code: "daily_claim_limit",
-                                  detail: "You have claimed \(ctx.config.claimsPerDay) songs today; claims reset at \(Contributions.iso(reset)).",
+                                  detail: "You have claimed \(ctx.config.claimsPerDay) songs today; claims reset at \(reset.iso8601).",
                                   headers: ["Retry-After": seconds])
             }
             // The least-claimed songs first, at random among equals, so claims spread out.
@@ -47,7 +47,7 @@ struct Claims {
                     : PluginError.notFound("You have claimed every song in the pool; come back when new ones are shared.", code: "nothing_new")
             }
             try tx.exec("INSERT INTO pool_claims (user_id, item_id, claimed_ms, claimed_at) VALUES (?, ?, ?, ?)",
-                        [.text(user), .text(id), .int(Contributions.epochMs(now)), .text(Contributions.iso(now))])
+                        [.text(user), .text(id), .int(now.epochMs), .text(now.iso8601)])
             try tx.exec("UPDATE pool_items SET claims = claims + 1 WHERE id = ?", [.text(id)])
             return item
         }
@@ -78,14 +78,8 @@ struct Claims {
 
     /// `GET /api/community/claims`: the caller's claims, newest first.
     func mine(for principal: Principal, limit: Int, cursor: String?) throws -> JSONValue {
-        var sql = """
-            SELECT i.id, i.generation_id, i.contributor_id, i.quality, i.points, i.genre, i.duration_s, i.plays, i.likes, i.source,
-                i.audio_blob_id, i.contributed_ms, i.contributed_at, i.withdrawn_at, p.username, p.avatar,
-                c.claimed_ms AS claimed_ms, c.blob_id AS claimed_blob, c.claimed_at AS claimed_at
-            FROM pool_claims c JOIN pool_items i ON i.id = c.item_id
-            LEFT JOIN pool_profiles p ON p.user_id = i.contributor_id
-            WHERE c.user_id = ?
-            """
+        // The listing's join, kept to the rows where the caller's claim matched.
+        var sql = Listing.select + " WHERE c.claimed_ms IS NOT NULL"
         var params: [SQLValue] = [.text(principal.id)]
         let keys: [(column: String, isText: Bool)] = [("claimed_ms", false), ("item_id", true)]
         if let cursor {

@@ -77,7 +77,7 @@ struct Contributions {
     /// Claims already made keep their audio.
     func withdraw(generationID: String) throws {
         try ctx.db.exec("UPDATE pool_items SET withdrawn_at = ? WHERE generation_id = ? AND withdrawn_at IS NULL",
-                        [.text(Self.iso(ctx.now)), .text(generationID)])
+                        [.text(ctx.now.iso8601), .text(generationID)])
     }
 
     func withdraw(itemID: String, by principal: Principal) throws {
@@ -87,7 +87,7 @@ struct Contributions {
         guard let owner = row["contributor_id"].string, principal.mayActFor(owner) else {
             throw PluginError.forbidden("Only the contributor or an admin can withdraw an item.", code: "not_owner")
         }
-        try ctx.db.exec("UPDATE pool_items SET withdrawn_at = ? WHERE id = ? AND withdrawn_at IS NULL", [.text(Self.iso(ctx.now)), .text(itemID)])
+        try ctx.db.exec("UPDATE pool_items SET withdrawn_at = ? WHERE id = ? AND withdrawn_at IS NULL", [.text(ctx.now.iso8601), .text(itemID)])
     }
 
     // MARK: Helpers
@@ -111,7 +111,7 @@ struct Contributions {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (generation_id) DO NOTHING
             """, [.text(id), .text(song.generationID), .text(song.userID), .text(tier), .text(source), .text(song.quality),
                   .int(Int64(Self.points[song.quality] ?? 1)), song.genre.map { .text($0) } ?? .null, .double(song.durationS), .text(song.audioBlobID),
-                  .int(Self.epochMs(now)), .text(Self.iso(now))]).changes
+                  .int(now.epochMs), .text(now.iso8601)]).changes
         guard changes == 1 else { return (try itemID(forGeneration: song.generationID) ?? id, false) }
         try Profiles(ctx: ctx).refresh([song.userID])
         ctx.metrics.increment("pool_contributions", labels: ["tier": tier, "source": source])
@@ -134,11 +134,4 @@ struct Contributions {
         return out
     }
 
-    static func epochMs(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
-
-    static func iso(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: date)
-    }
 }

@@ -11,7 +11,7 @@ struct Engagement {
             try Self.requireActive(itemID, in: tx)
             let changed = liked
                 ? try tx.exec("INSERT INTO pool_likes (item_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT (item_id, user_id) DO NOTHING",
-                              [.text(itemID), .text(user), .text(Contributions.iso(ctx.now))]).changes
+                              [.text(itemID), .text(user), .text(ctx.now.iso8601)]).changes
                 : try tx.exec("DELETE FROM pool_likes WHERE item_id = ? AND user_id = ?", [.text(itemID), .text(user)]).changes
             if changed == 1 {
                 try tx.exec("UPDATE pool_items SET likes = MAX(0, likes + ?) WHERE id = ?", [.int(liked ? 1 : -1), .text(itemID)])
@@ -22,7 +22,7 @@ struct Engagement {
     }
 
     func play(_ itemID: String, by user: String) throws -> JSONValue {
-        let nowMs = Contributions.epochMs(ctx.now)
+        let nowMs = ctx.now.epochMs
         let (plays, counted) = try ctx.db.transaction { tx -> (Int, Bool) in
             try Self.requireActive(itemID, in: tx)
             let counted = try tx.exec("""

@@ -20,11 +20,12 @@ struct Listing {
         }
     }
 
-    /// Everything a view needs, for the caller `?` (the first parameter): their claim, if any.
-    private static let select = """
+    /// Everything a view needs, for the caller `?` (the first parameter): their claim, if any
+    /// (`claimed_ms` is null when they have none, which is how ``Claims`` lists theirs).
+    static let select = """
         SELECT i.id, i.generation_id, i.contributor_id, i.quality, i.points, i.genre, i.duration_s, i.plays, i.likes, i.source,
             i.audio_blob_id, i.contributed_ms, i.contributed_at, i.withdrawn_at, p.username, p.avatar,
-            c.claimed_ms AS claimed_ms, c.blob_id AS claimed_blob
+            c.claimed_ms AS claimed_ms, c.blob_id AS claimed_blob, c.claimed_at AS claimed_at
         FROM pool_items i
         LEFT JOIN pool_profiles p ON p.user_id = i.contributor_id
         LEFT JOIN pool_claims c ON c.item_id = i.id AND c.user_id = ?

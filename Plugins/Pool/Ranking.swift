@@ -20,7 +20,7 @@ struct Ranking {
     }
 
     func ranking(_ timeframe: Timeframe, limit: Int) throws -> JSONValue {
-        let since = timeframe.days.map { Contributions.epochMs(ctx.now) - Int64($0) * 86_400_000 } ?? Int64.min
+        let since = timeframe.days.map { ctx.now.epochMs - Int64($0) * 86_400_000 } ?? Int64.min
         let rows = try ctx.db.query("""
             SELECT i.contributor_id, SUM(i.points) AS points, COUNT(*) AS contributions, MIN(i.contributed_ms) AS first_ms,
                 MAX(i.contributed_at) AS last_contribution, p.username, p.avatar

@@ -89,8 +89,3 @@ struct Periods: Sendable {
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 }
-
-extension Date {
-    /// Milliseconds since the epoch: how instants are stored (`pending_at_ms`).
-    var epochMs: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
-}
