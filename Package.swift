@@ -45,6 +45,7 @@ let package = Package(
         .library(name: "Son1kTiers", type: .dynamic, targets: ["Son1kTiers"]),
         .library(name: "Son1kPool", type: .dynamic, targets: ["Son1kPool"]),
         .library(name: "Son1kBilling", type: .dynamic, targets: ["Son1kBilling"]),
+        .library(name: "Son1kStealth", type: .dynamic, targets: ["Son1kStealth"]),
         // Test fixtures: real shared objects the loader tests dlopen().
         .library(name: "Son1kTestCPlugin", type: .dynamic, targets: ["Son1kTestCPlugin"]),
         .library(name: "Son1kTestFutureABI", type: .dynamic, targets: ["Son1kTestFutureABI"]),
@@ -63,11 +64,13 @@ let package = Package(
         .target(name: "CSon1kABI"),
         .systemLibrary(name: "CSystemCrypto"),
         .systemLibrary(name: "CFluidSynth"),
+        // Plugin egress through libcurl: per-request proxies, no redirects followed.
+        .target(name: "CCurlFetch", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "Son1kPluginKit", dependencies: ["CSon1kABI", "CSystemCrypto"]),
         .target(
             name: "Son1kKernel",
             dependencies: [
-                "CSon1kABI", "CSystemCrypto", "Son1kPluginKit",
+                "CSon1kABI", "CSystemCrypto", "CCurlFetch", "Son1kPluginKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -88,6 +91,7 @@ let package = Package(
         swiftPlugin("Son1kTiers", path: "Plugins/Tiers"),
         swiftPlugin("Son1kPool", path: "Plugins/Pool"),
         swiftPlugin("Son1kBilling", path: "Plugins/Billing"),
+        swiftPlugin("Son1kStealth", path: "Plugins/Stealth"),
         cPlugin("Son1kTestCPlugin", path: "Tests/Plugins/CPlugin"),
         cPlugin("Son1kTestFutureABI", path: "Tests/Plugins/FutureABI"),
         cPlugin("Son1kTestConflict", path: "Tests/Plugins/Conflict"),

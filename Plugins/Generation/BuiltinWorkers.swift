@@ -96,6 +96,9 @@ final class BuiltinWorkers: Sendable {
             ctx.metrics.increment("jobs_completed", labels: ["engine": engine.name])
         } catch EngineError.cancelled {
             if !lost { try? queue.release(lease.id, lease: lease.leaseId) }
+        } catch EngineError.postponed(let reason, let seconds) {
+            ctx.metrics.increment("jobs_postponed", labels: ["engine": engine.name])
+            _ = try? queue.postpone(lease.id, lease: lease.leaseId, reason: reason, afterSeconds: seconds, worker: identity)
         } catch EngineError.failed(let message, let retryable) {
             ctx.metrics.increment("jobs_failed", labels: ["engine": engine.name])
             _ = try? queue.fail(lease.id, lease: lease.leaseId, error: message, retryable: retryable, worker: identity)

@@ -22,6 +22,13 @@ struct GenerationPlugin: Plugin {
         var heartbeatTimeoutS = 120
         var maxActivePerUser = 10
         var maxWaitS = 30
+        /// The stealth provider whose accounts the `remote` engine uses; empty = no remote engine.
+        var remoteProvider = ""
+        var remoteTimeoutS = 300
+        /// Times a job may go back to the queue because no provider account could take it.
+        var maxRequeues = 50
+        /// Hosts the remote engine may reach: the providers' APIs and their accounts' proxies.
+        var egressHosts: [String] = []
 
         /// How often workers are told to send heartbeats.
         var heartbeatIntervalS: Double { max(0.25, Double(heartbeatTimeoutS) / 4) }
@@ -36,6 +43,10 @@ struct GenerationPlugin: Plugin {
             .range("heartbeat_timeout_s", 1...86_400), .describe("heartbeat_timeout_s", "A worker silent this long loses its jobs back to the queue."),
             .range("max_active_per_user", 1...10_000), .describe("max_active_per_user", "Queued or running jobs one user may have at once."),
             .range("max_wait_s", 0...120), .describe("max_wait_s", "Longest long-poll of /api/worker/jobs/next."),
+            .describe("remote_provider", "Provider (in the stealth plugin) the `remote` engine leases accounts of; empty = no remote engine."),
+            .range("remote_timeout_s", 1...3600), .describe("remote_timeout_s", "Longest wait for a provider's answer."),
+            .range("max_requeues", 0...10_000), .describe("max_requeues", "Postponements (no account free, rate limited) before a job fails."),
+            .describe("egress_hosts", "Hosts the remote engine may call (host or host:port), proxies included."),
         ]
     }
 
@@ -85,6 +96,7 @@ struct GenerationPlugin: Plugin {
                 PRIMARY KEY (principal, id)
             )
             """),
+        .init(5, "ALTER TABLE generation_jobs ADD COLUMN requeues INTEGER NOT NULL DEFAULT 0"),
     ]
 
     /// State of this process shared by the routes and the built-in workers.
@@ -117,6 +129,12 @@ struct GenerationPlugin: Plugin {
     }
 
     func setUp(_ ctx: Context<Config>) throws {
+        guard ["procedural", RemoteEngine.engineName].contains(ctx.config.defaultEngine) else {
+            throw PluginError.invalid("default_engine", "must be procedural or remote.")
+        }
+        if ctx.config.defaultEngine == RemoteEngine.engineName, ctx.config.remoteProvider.isEmpty {
+            throw PluginError.invalid("remote_provider", "must name a stealth provider when default_engine is remote.")
+        }
         if ctx.config.builtinWorkers != 0, ctx.config.defaultEngine == "procedural", Engines.soundfont(configured: ctx.config.soundfont) == nil {
             throw PluginError(status: 500, code: "soundfont_missing",
                               detail: ctx.config.soundfont.isEmpty
@@ -127,7 +145,8 @@ struct GenerationPlugin: Plugin {
 
     func start(_ ctx: Context<Config>) throws {
         let count = ctx.config.builtinWorkers < 0 ? ProcessInfo.processInfo.activeProcessorCount : ctx.config.builtinWorkers
-        let engines = count > 0 ? Engines.builtIn(soundfont: Engines.soundfont(configured: ctx.config.soundfont) ?? "") : []
+        var engines = count > 0 ? Engines.builtIn(soundfont: Engines.soundfont(configured: ctx.config.soundfont) ?? "") : []
+        if count > 0, !ctx.config.remoteProvider.isEmpty { engines.append(RemoteEngine(ctx: ctx)) }
         let pool = BuiltinWorkers(ctx: ctx, engines: engines, signal: signal)
         pool.start(count: count)
         runtime.workers.withLock { $0 = pool }

@@ -247,6 +247,27 @@ struct JobQueue {
         }
     }
 
+    /// An attempt that never reached the engine's real work (every provider account resting,
+    /// the leased one rate limited): back to the queue after `afterSeconds` without counting
+    /// an attempt, at most `max_requeues` times, then failed for good.
+    func postpone(_ id: String, lease: String, reason: String, afterSeconds: Double, worker: WorkerIdentity) throws -> JobRow {
+        try ctx.db.transaction { tx in
+            guard let row = try get(id, in: tx), row.leaseId == lease, JobStatus.leased.contains(row.status) else {
+                throw try leaseError(id, in: tx)
+            }
+            let postponed = try tx.query("SELECT requeues FROM generation_jobs WHERE id = ?", [.text(id)]).first?["requeues"].int ?? 0
+            try tx.exec("UPDATE generation_workers SET current_job = NULL WHERE principal = ? AND id = ?", [.text(worker.principal), .text(worker.id)])
+            let text = String(reason.prefix(2000))
+            if postponed >= ctx.config.maxRequeues {
+                try finish(row, as: .failed, error: "\(text) (given up after \(postponed) postponements)", in: tx)
+            } else {
+                try tx.exec("UPDATE generation_jobs SET attempts = attempts - 1, requeues = requeues + 1 WHERE id = ?", [.text(id)])
+                try requeue(row, error: text, availableAt: nowMs + Int64(max(0, afterSeconds) * 1000), in: tx)
+            }
+            return try get(id, in: tx)!
+        }
+    }
+
     /// Gives a job back untouched (a built-in worker shutting down mid-render): the attempt
     /// does not count.
     func release(_ id: String, lease: String) throws {

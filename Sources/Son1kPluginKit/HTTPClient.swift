@@ -14,13 +14,18 @@ public struct HTTPClient: Sendable {
         public var headers: [String: String]
         public var body: [UInt8]
         public var timeoutSeconds: Double
+        /// A proxy for this request alone (`http://user:password@host:3128`); its host must be
+        /// in `egress_hosts` too. The kernel never logs it.
+        public var proxy: String?
 
-        public init(method: String = "GET", url: String, headers: [String: String] = [:], body: [UInt8] = [], timeoutSeconds: Double = 30) {
+        public init(method: String = "GET", url: String, headers: [String: String] = [:], body: [UInt8] = [], timeoutSeconds: Double = 30,
+                    proxy: String? = nil) {
             self.method = method
             self.url = url
             self.headers = headers
             self.body = body
             self.timeoutSeconds = timeoutSeconds
+            self.proxy = proxy
         }
     }
 
@@ -34,11 +39,12 @@ public struct HTTPClient: Sendable {
     }
 
     public func fetch(_ request: Request) throws -> Response {
-        let meta: JSONValue = [
+        var meta: JSONValue = [
             "method": .string(request.method), "url": .string(request.url),
             "headers": .object(request.headers.mapValues { .string($0) }),
             "timeout_s": .number(request.timeoutSeconds),
         ]
+        if let proxy = request.proxy { meta["proxy"] = .string(proxy) }
         let text = meta.jsonString
         var metaOut = emptyBuffer()
         var bodyOut = emptyBuffer()

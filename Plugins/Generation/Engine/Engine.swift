@@ -49,11 +49,16 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     case cancelled
     /// The engine could not make the song; `retryable` says whether trying again may help.
     case failed(String, retryable: Bool = true)
+    /// The job could not start for reasons that are not its own (every provider account
+    /// resting, the one leased just rate limited): back to the queue after `afterSeconds`,
+    /// without counting an attempt.
+    case postponed(String, afterSeconds: Double)
 
     public var description: String {
         switch self {
         case .cancelled: "cancelled"
         case .failed(let message, _): message
+        case .postponed(let reason, _): reason
         }
     }
 }

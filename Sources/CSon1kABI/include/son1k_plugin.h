@@ -210,9 +210,12 @@ typedef struct son1k_host_api {
 
     /**
      * Make an outbound HTTP request. `request` is JSON
-     * `{"method", "url", "headers": {name: value}, "timeout_s"}`; `body` raw bytes (may be
-     * empty). Only hosts listed in the plugin's config field `egress_hosts` are reachable.
-     * `out_meta` receives `{"status", "headers"}`, `out_body` the raw body (both host-owned).
+     * `{"method", "url", "headers": {name: value}, "timeout_s", "proxy"?}`; `body` raw bytes
+     * (may be empty). Only hosts listed in the plugin's config field `egress_hosts` are
+     * reachable, the proxy's host included; redirects are not followed. `proxy` is a proxy
+     * URL (`http://user:password@host:port`) for this request alone; it never appears in logs
+     * or errors. `out_meta` receives `{"status", "headers"}`, `out_body` the raw body (both
+     * host-owned).
      */
     son1k_status_t (*http_fetch)(son1k_host_ctx_t *ctx, const char *request, size_t request_len,
                                  const uint8_t *body, size_t body_len, son1k_buffer_t *out_meta,

@@ -33,6 +33,12 @@ struct FaultyPlugin: Plugin {
             return try .json(["id": .string(id)] as JSONValue)
         }
 
+        // Calls any plugin's service as another plugin would (`ctx.call`), for tests of services.
+        r.post("/api/faulty/call", auth: .admin, summary: "Call a service {service, input}") { req, ctx in
+            let body = try req.json
+            return try .json(try ctx.call(body["service"].string ?? "", body["input"]))
+        }
+
         r.get("/api/faulty/received", auth: .public, summary: "Actions received") { _, ctx in
             try .json(["items": .array(try ctx.db.query("SELECT event_id, topic, name FROM faulty_received ORDER BY event_id"))] as JSONValue)
         }

@@ -69,3 +69,29 @@ import Testing
         #expect(throws: TopologicalOrder.Cycle.self) { try TopologicalOrder.sort(["a", "b", "c"], edges: [("a", "b"), ("b", "c"), ("c", "a")], precedes: <) }
     }
 }
+
+@Suite struct SealTests {
+    @Test func sealedValuesOpenOnlyWithTheirKeyBytesAndContext() throws {
+        let key = Crypto.sha256(Array("a key".utf8))
+        let secret = Array("sk-live-0123456789abcdef".utf8)
+        let sealed = Crypto.seal(secret, key: key, associatedData: Array("acct_1".utf8))
+        #expect(sealed.count == 12 + secret.count + 16)
+        #expect(!sealed.windows(ofCount: 8).contains { Array($0) == Array(secret.prefix(8)) }, "the plain text does not show")
+        #expect(try Crypto.open(sealed, key: key, associatedData: Array("acct_1".utf8)) == secret)
+        #expect(Crypto.seal(secret, key: key) != Crypto.seal(secret, key: key), "a fresh nonce each time")
+
+        var tampered = sealed
+        tampered[20] ^= 1
+        #expect(throws: Crypto.OpenError.self) { try Crypto.open(tampered, key: key, associatedData: Array("acct_1".utf8)) }
+        #expect(throws: Crypto.OpenError.self) { try Crypto.open(sealed, key: Crypto.sha256(Array("other".utf8)), associatedData: Array("acct_1".utf8)) }
+        #expect(throws: Crypto.OpenError.self) { try Crypto.open(sealed, key: key, associatedData: Array("acct_2".utf8)) }
+        #expect(throws: Crypto.OpenError.self) { try Crypto.open(Array(sealed.prefix(20)), key: key) }
+    }
+}
+
+private extension Array {
+    /// Every run of `count` consecutive elements.
+    func windows(ofCount count: Int) -> [ArraySlice<Element>] {
+        count > self.count ? [] : (0...(self.count - count)).map { self[$0..<($0 + count)] }
+    }
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""A music-generation provider speaking son1k's remote-engine contract (docs/GENERATION.md):
+POST /generate with `Authorization: Bearer KEY` and JSON {prompt, duration, seed, ...} answers
+a WAV file. It also serves as the HTTP forward proxy of proxied accounts: a request whose
+target is an absolute URL came through the proxy and must carry Proxy-Authorization.
+
+    provider_fake.py SPEC    SPEC = JSON {"keys": {KEY: {"rate_limit_after": N, "retry_after": S}},
+                                          "proxy_auth": "user:password"}
+
+Prints the port it listens on, then serves. GET /_requests lists what it received.
+"""
+import base64
+import io
+import json
+import math
+import sys
+import threading
+import wave
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+SPEC = json.loads(sys.argv[1])
+KEYS = SPEC.get("keys", {})
+PROXY_AUTH = SPEC.get("proxy_auth")
+LOCK = threading.Lock()
+CALLS = {}
+RECEIVED = []
+
+
+def wav(duration, seed):
+    """A short mono sine whose pitch depends on the seed: real audio, cheap to make."""
+    rate = 8000
+    freq = 110 + (seed % 440)
+    frames = bytearray()
+    for i in range(int(rate * duration)):
+        v = int(12000 * math.sin(2 * math.pi * freq * i / rate))
+        frames += v.to_bytes(2, "little", signed=True)
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(bytes(frames))
+    return out.getvalue()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, status, body, content_type="application/json", headers=None):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path == "/_requests":
+            with LOCK:
+                body = json.dumps({"requests": RECEIVED}).encode()
+            return self.answer(200, body)
+        self.answer(404, b'{"error": "not found"}')
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(length)
+        proxied = self.path.startswith("http://")
+        path = "/" + self.path.split("/", 3)[3] if proxied else self.path
+        record = {"path": path, "proxied": proxied, "proxy_authorization": self.headers.get("Proxy-Authorization"),
+                  "authorization": self.headers.get("Authorization"), "content_type": self.headers.get("Content-Type")}
+        try:
+            record["body"] = json.loads(raw)
+        except ValueError:
+            record["body"] = None
+
+        def finish(status, body, content_type="application/json", headers=None):
+            record["status"] = status
+            with LOCK:
+                RECEIVED.append(record)
+            self.answer(status, body, content_type, headers)
+
+        if proxied and PROXY_AUTH:
+            expected = "Basic " + base64.b64encode(PROXY_AUTH.encode()).decode()
+            if self.headers.get("Proxy-Authorization") != expected:
+                return finish(407, b'{"error": "proxy authentication required"}', headers={"Proxy-Authenticate": "Basic"})
+        if path != "/generate":
+            return finish(404, b'{"error": "not found"}')
+        auth = self.headers.get("Authorization", "")
+        key = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+        if key not in KEYS:
+            return finish(401, b'{"error": "invalid api key"}')
+        record["key"] = key
+        with LOCK:
+            CALLS[key] = CALLS.get(key, 0) + 1
+            count = CALLS[key]
+        rules = KEYS[key]
+        if "rate_limit_after" in rules and count > rules["rate_limit_after"]:
+            return finish(429, b'{"error": "rate limit exceeded"}', headers={"Retry-After": str(rules.get("retry_after", 120))})
+        body = record["body"]
+        if not isinstance(body, dict) or not isinstance(body.get("prompt"), str) \
+                or not isinstance(body.get("duration"), (int, float)) or not isinstance(body.get("seed"), int):
+            return finish(422, b'{"error": "prompt, duration and seed are required"}')
+        finish(200, wav(min(body["duration"], 10), body["seed"]), "audio/wav", {"X-Model": "fake-musicgen-small"})
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
