@@ -46,6 +46,7 @@ let package = Package(
         .library(name: "Son1kPool", type: .dynamic, targets: ["Son1kPool"]),
         .library(name: "Son1kBilling", type: .dynamic, targets: ["Son1kBilling"]),
         .library(name: "Son1kStealth", type: .dynamic, targets: ["Son1kStealth"]),
+        .library(name: "Son1kLyrics", type: .dynamic, targets: ["Son1kLyrics"]),
         // Test fixtures: real shared objects the loader tests dlopen().
         .library(name: "Son1kTestCPlugin", type: .dynamic, targets: ["Son1kTestCPlugin"]),
         .library(name: "Son1kTestFutureABI", type: .dynamic, targets: ["Son1kTestFutureABI"]),
@@ -92,6 +93,7 @@ let package = Package(
         swiftPlugin("Son1kPool", path: "Plugins/Pool"),
         swiftPlugin("Son1kBilling", path: "Plugins/Billing"),
         swiftPlugin("Son1kStealth", path: "Plugins/Stealth"),
+        swiftPlugin("Son1kLyrics", path: "Plugins/Lyrics"),
         cPlugin("Son1kTestCPlugin", path: "Tests/Plugins/CPlugin"),
         cPlugin("Son1kTestFutureABI", path: "Tests/Plugins/FutureABI"),
         cPlugin("Son1kTestConflict", path: "Tests/Plugins/Conflict"),

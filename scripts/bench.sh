@@ -29,7 +29,8 @@ cat > "$work/plugins.json" <<JSON
                  "config": { "builtin_workers": 0, "max_active_per_user": 10000 } },
                { "name": "tiers", "library": "Son1kTiers",
                  "config": { "tiers": { "FREE": { "limit": 1000000 } } } },
-               { "name": "pool", "library": "Son1kPool" } ] }
+               { "name": "pool", "library": "Son1kPool" },
+               { "name": "lyrics", "library": "Son1kLyrics", "config": { "engines": ["offline"] } } ] }
 JSON
 
 # Start-up to first served request, all plugins loaded.
@@ -126,6 +127,30 @@ for q in standard high ultra; do
     echo "render $q: ${rtf[$q]}x real time (${cpu[$q]} s CPU for 30 s)"
 done
 
+# The offline lyrics engine: one connection, one generation at a time (a new seed each), so
+# the median latency is the time of one generation; the Swift plugin's greeting, measured
+# the same way in the same run, is the baseline.
+cat > "$work/lyrics.lua" <<LUA
+counter = 0
+request = function()
+    counter = counter + 1
+    local body = string.format('{"prompt":"a song about summer nights in the city","language":"en","seed":%d}', counter)
+    return wrk.format("POST", "/api/lyrics/generate", { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer $token" }, body)
+end
+LUA
+serial() {  # prints "requests median_ms"
+    wrk -t1 -c1 -d"$DURATION" --latency "$@" | python3 -c '
+import re, sys
+text = sys.stdin.read()
+count = int(re.search(r"(\d+) requests in", text).group(1))
+m = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", text)
+units = {"us": 0.001, "ms": 1, "s": 1000}
+print(count, "%.3f" % (float(m.group(1)) * units[m.group(2)]))'
+}
+read lyrics_count lyrics_p50 < <(serial -s "$work/lyrics.lua" "$base/api/lyrics/generate")
+read hello_count hello_p50 < <(serial "$base/api/hello/bench")
+echo "lyrics offline: $lyrics_count generations, median $lyrics_p50 ms (greeting median $hello_p50 ms)"
+
 # Last: each greeting publishes an action the C plugin subscribes to, and the deliveries
 # that follow would load whatever ran next.
 for round in $(seq "$ROUNDS"); do
@@ -168,6 +193,7 @@ render_ultra_realtime_factor: ${rtf[ultra]}
 tiers_limits_me: ${limits_rps} req/s, p99 ${limits_p99} ms   (GET /api/tiers/limits/me; ${limits_vs_original}x the original's 480)
 tiers_record_generation: ${record_rps} req/s, p99 ${record_p99} ms   (POST /api/tiers/record-generation; ${record_vs_original}x the original's 230)
 community_pool_page: ${pool_rps} req/s, p99 ${pool_p99} ms   (GET /api/community/pool?limit=50, ${POOL_ITEMS} items)
+lyrics_offline_generation_median_ms: ${lyrics_p50}   (${lyrics_count} generations, one at a time; greeting ${hello_p50} ms)
 plugin_vs_native_throughput_ratio: ${swift_ratio}
 TXT
 )
@@ -251,6 +277,17 @@ contribution) and the caller's claims in one join, walked along a partial index
 (\`contributed_ms, id\` over the items still in the pool) from the cursor, so a page costs the
 same at item 10 or 10 000. Most of a page's time is building and encoding its 50 items as JSON,
 not the query (\`EXPLAIN QUERY PLAN\`: one index scan, stopped after 51 rows).
+
+## Lyrics
+
+Same run, same server: \`POST /api/lyrics/generate\` with the offline engine (verse, chorus,
+verse, chorus, bridge, chorus; a new seed each time), one request at a time over one
+connection (\`wrk -t1 -c1\`) for ${DURATION}, so the median latency is the time one generation
+takes through HTTP; the baseline is the Swift plugin's greeting measured the same way.
+
+| figure | generations | median | baseline (b), one at a time | ratio |
+|---|---|---|---|---|
+| (l) offline lyrics, 6 sections | ${lyrics_count} | ${lyrics_p50} ms | ${hello_p50} ms | $(python3 -c "print(f'{$lyrics_p50 / $hello_p50:.1f}')")× |
 
 ## Where the time goes
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The Python tools the tests use, in a local virtual environment: Stripe's official library
-# (the billing tests sign webhooks with it and run a Stripe stand-in on it).
+# (the billing tests sign webhooks with it and run a Stripe stand-in on it) and Ollama's
+# official client (the lyrics tests check their Ollama stand-in against it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.build/test-venv
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import stripe" 2>/dev/null; then
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import stripe, ollama" 2>/dev/null; then
     rm -rf "$venv"
     /usr/bin/python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "stripe==16.1.0"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "stripe==16.1.0" "ollama==0.6.3"
 fi

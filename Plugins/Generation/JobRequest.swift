@@ -13,6 +13,8 @@ struct JobRequest: Decodable {
     var durationS: Double?
     var quality: String?
     var lyrics: String?
+    /// A lyric-studio draft of the requester's, read through the lyrics plugin (``LyricsLink``).
+    var lyricsDraftId: String?
     var instrumental: Bool?
     var seed: Int64?
 

@@ -14,6 +14,7 @@ enum Schemas {
             "duration_s": ["type": "number", "minimum": 5, "maximum": 240, "default": 30],
             "quality": ["type": "string", "enum": ["standard", "high", "ultra"], "default": "standard"],
             "lyrics": ["type": "string", "maxLength": 10000],
+            "lyrics_draft_id": ["type": "string", "description": "One of your lyric-studio drafts (lyrics plugin), used as the lyrics."],
             "instrumental": ["type": "boolean", "description": "Default: true unless lyrics are given."],
             "seed": ["type": "integer", "minimum": 0, "maximum": 9_007_199_254_740_991],
         ],

@@ -15,7 +15,9 @@ extension GenerationPlugin {
                    """,
                request: Schemas.createRequest, response: Schemas.job, status: 202) { req, ctx in
             let user = try req.requirePrincipal()
-            let job = try req.decode(JobRequest.self).validated()
+            var request = try req.decode(JobRequest.self)
+            try LyricsLink.complete(&request, user: user.id, ctx: ctx)
+            let job = try request.validated()
             let row = try JobQueue(ctx: ctx).create(job, for: user.id)
             signal.notify()
             var response = try Response.json(try row.view(isAdmin: user.isAdmin), status: 202)

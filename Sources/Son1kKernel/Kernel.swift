@@ -25,6 +25,8 @@ public final class Kernel: Sendable {
     let egress: EgressClient
     /// Where request handlers, plugin calls and other blocking work run.
     let handlers = HandlerExecutor()
+    /// Responses plugins are streaming right now.
+    let streams = ResponseStreams()
     let cors: CORSPolicy
     let loginLimiter: LoginRateLimiter
     let stream: EventStream

@@ -126,7 +126,12 @@ final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
             writeResponse(.problem(PluginError(status: 404, code: "route_not_found", detail: "The plugin has no such route.")), to: resp)
             return Int32(SON1K_OK)
         }
-        let request = requestValue(from: r)
+        var request = requestValue(from: r)
+        // `stream` exists from ABI 1.1; an older kernel's shorter request has no such field.
+        if Int(r.struct_size) >= MemoryLayout<son1k_request_t>.offset(of: \.stream)! + MemoryLayout<UInt64>.size, r.stream != 0,
+           let host = context?.host, Int(host.api.pointee.struct_size) >= MemoryLayout<son1k_host_api_t>.size {
+            request.streamWriter = ResponseStreamWriter(host: host, handle: r.stream)
+        }
         let response: Response
         do {
             response = try routeHandlers[index](request)

@@ -47,10 +47,13 @@ public struct RouteSpec: Codable, Sendable, Hashable {
     /// a slow upstream): the kernel runs it on a thread of its own, so waiting handlers never
     /// hold the threads that serve every other request.
     public var mayWait: Bool
+    /// The handler streams its response (`req.startStream`): the kernel sends the head and
+    /// each chunk as the handler writes them, and gives it a thread of its own.
+    public var stream: Bool
 
     public init(method: String, path: String, auth: AuthLevel, summary: String, description: String? = nil,
                 requestSchema: JSONValue? = nil, responseSchema: JSONValue? = nil, successStatus: Int? = nil, maxBodyBytes: Int? = nil,
-                mayWait: Bool = false) {
+                mayWait: Bool = false, stream: Bool = false) {
         self.method = method.uppercased()
         self.path = path
         self.auth = auth
@@ -61,12 +64,13 @@ public struct RouteSpec: Codable, Sendable, Hashable {
         self.successStatus = successStatus
         self.maxBodyBytes = maxBodyBytes
         self.mayWait = mayWait
+        self.stream = stream
     }
 
     enum CodingKeys: String, CodingKey {
         case method, path, auth, summary, description
         case requestSchema = "request_schema", responseSchema = "response_schema", successStatus = "success_status"
-        case maxBodyBytes = "max_body_bytes", mayWait = "may_wait"
+        case maxBodyBytes = "max_body_bytes", mayWait = "may_wait", stream
     }
 
     /// Hand-written manifests (plugins in C) may leave out everything but method, path and auth.
@@ -79,7 +83,8 @@ public struct RouteSpec: Codable, Sendable, Hashable {
                   responseSchema: try c.decodeIfPresent(JSONValue.self, forKey: .responseSchema),
                   successStatus: try c.decodeIfPresent(Int.self, forKey: .successStatus),
                   maxBodyBytes: try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes),
-                  mayWait: try c.decodeIfPresent(Bool.self, forKey: .mayWait) ?? false)
+                  mayWait: try c.decodeIfPresent(Bool.self, forKey: .mayWait) ?? false,
+                  stream: try c.decodeIfPresent(Bool.self, forKey: .stream) ?? false)
     }
 }
 

@@ -29,13 +29,14 @@ public struct Registry<Config: PluginConfig> {
     /// Schemas shown in /openapi.json; `status` is the documented success status;
     /// `maxBodyBytes` raises or lowers the kernel's body limit for this route alone.
     /// `mayWait: true` says the handler may spend most of its time waiting (a long poll, a batch
-    /// it joins, a slow upstream): the kernel then gives it a thread of its own.
+    /// it joins, a slow upstream): the kernel then gives it a thread of its own. `stream: true`
+    /// lets the handler stream its response with ``Request/startStream(status:headers:)``.
     public mutating func route(_ method: String, _ path: String, auth: AuthLevel, summary: String, description: String? = nil,
                                request: JSONValue? = nil, response: JSONValue? = nil, status: Int? = nil, maxBodyBytes: Int? = nil,
-                               mayWait: Bool = false, _ handler: @escaping RouteHandler) {
+                               mayWait: Bool = false, stream: Bool = false, _ handler: @escaping RouteHandler) {
         let spec = RouteSpec(method: method, path: path, auth: auth, summary: summary, description: description,
                              requestSchema: request, responseSchema: response, successStatus: status, maxBodyBytes: maxBodyBytes,
-                             mayWait: mayWait)
+                             mayWait: mayWait, stream: stream)
         routes.append((spec, handler))
     }
 
@@ -46,9 +47,9 @@ public struct Registry<Config: PluginConfig> {
 
     public mutating func post(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,
                               request: JSONValue? = nil, response: JSONValue? = nil, status: Int? = nil, maxBodyBytes: Int? = nil,
-                              mayWait: Bool = false, _ handler: @escaping RouteHandler) {
+                              mayWait: Bool = false, stream: Bool = false, _ handler: @escaping RouteHandler) {
         route("POST", path, auth: auth, summary: summary, description: description, request: request, response: response,
-              status: status, maxBodyBytes: maxBodyBytes, mayWait: mayWait, handler)
+              status: status, maxBodyBytes: maxBodyBytes, mayWait: mayWait, stream: stream, handler)
     }
 
     public mutating func put(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,

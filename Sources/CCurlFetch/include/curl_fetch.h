@@ -34,4 +34,20 @@ int son1k_curl_fetch(const char *method, const char *url,
                      long *status, son1k_curl_buffer *response_headers, son1k_curl_buffer *response_body,
                      char *error);
 
+/// Receives the body of a streamed fetch piece by piece, on the calling thread, with the
+/// final response's status and its complete header lines (borrowed for the call). Return 0
+/// to go on, anything else to stop the transfer.
+typedef int (*son1k_curl_on_body)(void *user, long status, const son1k_curl_buffer *headers,
+                                  const unsigned char *data, size_t length);
+
+/// Like son1k_curl_fetch, but the body goes to `on_body` as it arrives instead of a buffer.
+/// Stopping early through `on_body` still returns 0. Returns 3 when the transfer failed
+/// after body bytes were delivered (`error` says why).
+int son1k_curl_fetch_streaming(const char *method, const char *url,
+                               const char *const *headers, size_t header_count,
+                               const unsigned char *body, size_t body_length,
+                               const char *proxy, long timeout_ms,
+                               long *status, son1k_curl_buffer *response_headers,
+                               son1k_curl_on_body on_body, void *user, char *error);
+
 void son1k_curl_buffer_free(son1k_curl_buffer *buffer);

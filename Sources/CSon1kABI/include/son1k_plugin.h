@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define SON1K_ABI_MAJOR 1
-#define SON1K_ABI_MINOR 0
+#define SON1K_ABI_MINOR 1
 #define SON1K_ABI_VERSION ((SON1K_ABI_MAJOR << 16) | SON1K_ABI_MINOR)
 
 /** Name of the single symbol every plugin exports. */
@@ -125,6 +125,9 @@ typedef struct son1k_request {
     son1k_str_t principal_kind;     /* "user" (JWT) | "token" (API token), empty when anonymous */
     const uint8_t *body;            /* the raw request body, never re-encoded */
     size_t body_len;
+    /* Since 1.1 (check struct_size): the handle for `host->response_stream` when the route
+     * declares "stream": true, otherwise 0. */
+    uint64_t stream;
 } son1k_request_t;
 
 /**
@@ -251,6 +254,35 @@ typedef struct son1k_host_api {
 
     /** Release a buffer the host filled. Safe on `{NULL, 0}`; resets it to empty. */
     void (*free_buffer)(son1k_buffer_t *buffer);
+
+    /**
+     * Since 1.1 (check struct_size). Stream the response of a request whose route declares
+     * "stream": true, from inside its `handle_request`, on that call's thread. `stream` is
+     * the request's `stream` handle. The first call must carry `head`, JSON
+     * `{"status": 200, "headers": {"Content-Type": "application/x-ndjson"}}`, which the
+     * client receives at once; every call's `data` (may be empty) is sent as it comes.
+     * `head` and `data` are borrowed for the call. Once streaming started, the response
+     * `handle_request` returns is ignored and the body ends when it returns. A handler that
+     * never calls this answers with its returned response as usual.
+     * Returns SON1K_ERR_FAILED when the client has gone (stop producing), SON1K_ERR_INVALID
+     * for a second head or data before the head, SON1K_ERR_NOT_FOUND for an unknown handle.
+     */
+    son1k_status_t (*response_stream)(son1k_host_ctx_t *ctx, uint64_t stream, const char *head, size_t head_len,
+                                      const uint8_t *data, size_t data_len);
+
+    /**
+     * Since 1.1 (check struct_size). Like `http_fetch`, but the response body is handed to
+     * `on_body` in pieces as they arrive, on the calling thread, before this returns: `meta`
+     * is the response's `{"status", "headers"}` JSON and `data` the next piece (both borrowed
+     * for the call). Return 0 from `on_body` to go on, non-zero to stop the transfer early.
+     * `out_meta` receives `{"status", "headers"}` at the end, or the problem (host-owned).
+     * A failure after pieces were delivered (dropped connection, time limit) is an error too.
+     */
+    son1k_status_t (*http_fetch_stream)(son1k_host_ctx_t *ctx, const char *request, size_t request_len,
+                                        const uint8_t *body, size_t body_len,
+                                        int32_t (*on_body)(void *user, const char *meta, size_t meta_len,
+                                                           const uint8_t *data, size_t data_len),
+                                        void *user, son1k_buffer_t *out_meta);
 } son1k_host_api_t;
 
 /**

@@ -68,6 +68,9 @@ struct KernelResponder: HTTPResponder {
         let target = match.target
         let isInline: Bool
         if case .inline = target.handler { isInline = true } else { isInline = false }
+        var stream: ResponseStream?
+        if target.spec.stream, case .plugin(let plugin, _) = target.handler { stream = kernel.streams.open(plugin: plugin.name) }
+        let streamID = stream?.id ?? 0
         let work: @Sendable () -> Hummingbird.Response = { [kernel] in
             do {
                 // Inline routes are public and never touch the database, credentials included.
@@ -80,7 +83,7 @@ struct KernelResponder: HTTPResponder {
                     }
                     let r = plugin.handleRequest(PluginRequest(
                         routeIndex: index, method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
-                        requestID: requestID, params: match.params, headers: headers, principal: principal, body: body))
+                        requestID: requestID, params: match.params, headers: headers, principal: principal, body: body, stream: streamID))
                     return Self.response(status: r.status, headers: r.headers, body: r.body)
                 case .kernel(let handler), .inline(let handler):
                     let r = try handler(Son1kPluginKit.Request(
@@ -94,8 +97,34 @@ struct KernelResponder: HTTPResponder {
             }
         }
         if isInline { return work() }
+        if let stream { return await streamed(stream, work) }
         if target.spec.mayWait { return await kernel.handlers.runWaiting(work) }
         return await kernel.handlers.run(work)
+    }
+
+    /// A streaming route: the handler runs on a thread of its own (it waits on its source as
+    /// it writes); the response leaves with the head the handler sends, and its body follows
+    /// the handler's writes. A handler that never streams answers the usual way.
+    private func streamed(_ stream: ResponseStream, _ work: @escaping @Sendable () -> Hummingbird.Response) async -> Hummingbird.Response {
+        let kernel = self.kernel
+        let handler = Task {
+            await kernel.handlers.runWaiting {
+                defer { kernel.streams.close(stream) }
+                return work()
+            }
+        }
+        guard let head = await stream.waitForHead() else { return await handler.value }
+        var fields = HTTPFields()
+        for (name, value) in head.headers { if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) } }
+        return Hummingbird.Response(status: .init(code: head.status), headers: fields, body: ResponseBody { writer in
+            do {
+                for await chunk in stream.chunks { try await writer.write(chunk) }
+            } catch {
+                stream.clientWentAway()
+                throw error
+            }
+            try await writer.finish(nil)
+        })
     }
 
     struct TooLarge: Error {}

@@ -119,6 +119,39 @@ enum HostFunctions {
                 guard let buffer else { return }
                 free(buffer.pointee.data)
                 buffer.pointee = son1k_buffer_t(data: nil, len: 0)
+            },
+            response_stream: { ctx, id, head, headLen, data, dataLen in
+                let host = HostContext.from(ctx)
+                guard let stream = host.kernel.streams.get(id), stream.plugin == host.plugin.name else { return Int32(SON1K_ERR_NOT_FOUND) }
+                var parsed: ResponseStream.Head?
+                if let head, headLen > 0 {
+                    guard let json = try? host.parseJSON(head, headLen, what: "the response head"), let status = json["status"].int,
+                          (200...599).contains(status) else { return Int32(SON1K_ERR_INVALID) }
+                    let headers = (json["headers"].object ?? [:]).compactMap { name, value in value.string.map { (name, $0) } }
+                    parsed = ResponseStream.Head(status: status, headers: headers)
+                }
+                do {
+                    try stream.write(head: parsed, data: borrowedBytes(data, dataLen))
+                    return Int32(SON1K_OK)
+                } catch ResponseStream.WriteError.clientGone {
+                    return Int32(SON1K_ERR_FAILED)
+                } catch {
+                    return Int32(SON1K_ERR_INVALID)
+                }
+            },
+            http_fetch_stream: { ctx, request, requestLen, body, bodyLen, onBody, user, outMeta in
+                let host = HostContext.from(ctx)
+                return host.answer(outMeta) {
+                    let spec = try host.parseJSON(request, requestLen, what: "the HTTP request")
+                    guard let onBody else { throw PluginError(status: 400, code: "invalid_callback", detail: "http_fetch_stream needs on_body.") }
+                    return try host.kernel.egress.fetchStreaming(spec, body: borrowedBytes(body, bodyLen), allowedHosts: host.plugin.egressHosts) { meta, piece in
+                        meta.withUnsafeBufferPointer { m in
+                            m.withMemoryRebound(to: CChar.self) { m in
+                                onBody(user, m.baseAddress, m.count, piece.baseAddress?.assumingMemoryBound(to: UInt8.self), piece.count) == 0
+                            }
+                        }
+                    }
+                }
             }
         ))
         return UnsafePointer(p)

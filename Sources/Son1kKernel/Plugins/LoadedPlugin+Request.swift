@@ -14,6 +14,8 @@ struct PluginRequest {
     var headers: [(String, String)]
     var principal: Principal?
     var body: ByteBuffer
+    /// The handle of this request's ``ResponseStream``, 0 when the route does not stream.
+    var stream: UInt64 = 0
 }
 
 /// A plugin's response, copied out of the plugin's buffers.
@@ -48,7 +50,7 @@ extension LoadedPlugin {
                             method: str(method), path: str(path), query: str(query), request_id: str(requestID),
                             params: pp.baseAddress, params_count: pp.count, headers: hp.baseAddress, headers_count: hp.count,
                             principal_id: str(pid), principal_role: str(prole), principal_kind: str(pkind),
-                            body: body.baseAddress?.assumingMemoryBound(to: UInt8.self), body_len: body.count)
+                            body: body.baseAddress?.assumingMemoryBound(to: UInt8.self), body_len: body.count, stream: r.stream)
                         return api.pointee.handle_request!(&request, &response)
                     }
                 }

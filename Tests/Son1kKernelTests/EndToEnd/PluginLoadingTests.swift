@@ -40,7 +40,7 @@ import Testing
         let specs = (shipped["plugins"].array ?? []).map { p in
             PluginSpec(name: p["name"].string ?? "", library: p["library"].string ?? "", enabled: p["enabled"].bool ?? true, config: p["config"])
         }
-        #expect(specs.map(\.name) == ["hello", "generation", "tiers", "pool", "billing", "stealth"])
+        #expect(specs.map(\.name) == ["hello", "generation", "tiers", "pool", "billing", "stealth", "lyrics"])
         let k = try await TestKernel.start(specs)
         defer { k.stop() }
         for spec in specs {
@@ -64,7 +64,7 @@ import Testing
         let future = try await k.plugin("future")
         #expect(future["state"] == "failed")
         let reason = future["reason"].string ?? ""
-        #expect(reason.contains("ABI 2.0") && reason.contains("speaks 1.0"), "reason: \(reason)")
+        #expect(reason.contains("ABI 2.0") && reason.contains("speaks 1.1"), "reason: \(reason)")
         try await expectOthersStillWork(k)
     }
 
