@@ -47,6 +47,7 @@ let package = Package(
         .library(name: "Son1kBilling", type: .dynamic, targets: ["Son1kBilling"]),
         .library(name: "Son1kStealth", type: .dynamic, targets: ["Son1kStealth"]),
         .library(name: "Son1kLyrics", type: .dynamic, targets: ["Son1kLyrics"]),
+        .library(name: "Son1kVoice", type: .dynamic, targets: ["Son1kVoice"]),
         // Test fixtures: real shared objects the loader tests dlopen().
         .library(name: "Son1kTestCPlugin", type: .dynamic, targets: ["Son1kTestCPlugin"]),
         .library(name: "Son1kTestFutureABI", type: .dynamic, targets: ["Son1kTestFutureABI"]),
@@ -87,13 +88,19 @@ let package = Package(
         swiftPlugin("Son1kHello", path: "Plugins/Hello"),
         // The generation engines live in their own module: the plugin runs them in its
         // built-in workers and `son1k worker` runs them on remote machines.
-        .target(name: "Son1kMusicEngine", dependencies: ["CFluidSynth", "Son1kPluginKit"], path: "Plugins/Generation/Engine"),
-        swiftPlugin("Son1kGeneration", path: "Plugins/Generation", dependencies: ["Son1kMusicEngine"], exclude: ["Engine"]),
+        // WAV files and loudness, shared by the music engine and the voice plugin.
+        .target(name: "Son1kAudio"),
+        .target(name: "Son1kMusicEngine", dependencies: ["CFluidSynth", "Son1kAudio", "Son1kPluginKit"], path: "Plugins/Generation/Engine"),
+        // Calls to external providers with accounts leased from the stealth plugin.
+        .target(name: "Son1kProviderKit", dependencies: ["Son1kPluginKit"]),
+        swiftPlugin("Son1kGeneration", path: "Plugins/Generation", dependencies: ["Son1kMusicEngine", "Son1kProviderKit"], exclude: ["Engine"]),
         swiftPlugin("Son1kTiers", path: "Plugins/Tiers"),
         swiftPlugin("Son1kPool", path: "Plugins/Pool"),
         swiftPlugin("Son1kBilling", path: "Plugins/Billing"),
         swiftPlugin("Son1kStealth", path: "Plugins/Stealth"),
         swiftPlugin("Son1kLyrics", path: "Plugins/Lyrics"),
+        .systemLibrary(name: "CVoiceLibraries"),
+        swiftPlugin("Son1kVoice", path: "Plugins/Voice", dependencies: ["CVoiceLibraries", "Son1kAudio", "Son1kProviderKit"]),
         cPlugin("Son1kTestCPlugin", path: "Tests/Plugins/CPlugin"),
         cPlugin("Son1kTestFutureABI", path: "Tests/Plugins/FutureABI"),
         cPlugin("Son1kTestConflict", path: "Tests/Plugins/Conflict"),

@@ -30,7 +30,8 @@ cat > "$work/plugins.json" <<JSON
                { "name": "tiers", "library": "Son1kTiers",
                  "config": { "tiers": { "FREE": { "limit": 1000000 } } } },
                { "name": "pool", "library": "Son1kPool" },
-               { "name": "lyrics", "library": "Son1kLyrics", "config": { "engines": ["offline"] } } ] }
+               { "name": "lyrics", "library": "Son1kLyrics", "config": { "engines": ["offline"] } },
+               { "name": "voice", "library": "Son1kVoice", "config": { "workers": 1 } } ] }
 JSON
 
 # Start-up to first served request, all plugins loaded.
@@ -151,6 +152,10 @@ read lyrics_count lyrics_p50 < <(serial -s "$work/lyrics.lua" "$base/api/lyrics/
 read hello_count hello_p50 < <(serial "$base/api/hello/bench")
 echo "lyrics offline: $lyrics_count generations, median $lyrics_p50 ms (greeting median $hello_p50 ms)"
 
+# Voice: the embedded engine speaking 20 words in a profile's voice (scripts/bench_voice.py).
+read voice_rtf voice_render voice_audio < <(python3 scripts/bench_voice.py "$base" "$token" 5)
+echo "voice embedded: ${voice_rtf}x real time (${voice_render} s for ${voice_audio} s of speech)"
+
 # Last: each greeting publishes an action the C plugin subscribes to, and the deliveries
 # that follow would load whatever ran next.
 for round in $(seq "$ROUNDS"); do
@@ -194,6 +199,7 @@ tiers_limits_me: ${limits_rps} req/s, p99 ${limits_p99} ms   (GET /api/tiers/lim
 tiers_record_generation: ${record_rps} req/s, p99 ${record_p99} ms   (POST /api/tiers/record-generation; ${record_vs_original}x the original's 230)
 community_pool_page: ${pool_rps} req/s, p99 ${pool_p99} ms   (GET /api/community/pool?limit=50, ${POOL_ITEMS} items)
 lyrics_offline_generation_median_ms: ${lyrics_p50}   (${lyrics_count} generations, one at a time; greeting ${hello_p50} ms)
+voice_embedded_realtime_factor: ${voice_rtf}   (20 words, ${voice_audio} s of speech in ${voice_render} s)
 plugin_vs_native_throughput_ratio: ${swift_ratio}
 TXT
 )
@@ -288,6 +294,18 @@ takes through HTTP; the baseline is the Swift plugin's greeting measured the sam
 | figure | generations | median | baseline (b), one at a time | ratio |
 |---|---|---|---|---|
 | (l) offline lyrics, 6 sections | ${lyrics_count} | ${lyrics_p50} ms | ${hello_p50} ms | $(python3 -c "print(f'{$lyrics_p50 / $hello_p50:.1f}')")× |
+
+## Voice
+
+Same run, same server: the voice plugin's embedded engine (espeak-ng, then Rubber Band moving
+the pitch to the profile's, formants preserved) speaking the same 20 words five times in a
+profile made from an espeak-ng recording, one job at a time on one worker thread
+(\`scripts/bench_voice.py\`). The realtime factor is seconds of speech per second of work, as the
+worker measured it (synthesis, the pitch shift and its check, encoding; not the queue).
+
+| figure | speech | work (median) | realtime factor (median) |
+|---|---|---|---|
+| (m) embedded voice, 20 words | ${voice_audio} s | ${voice_render} s | **${voice_rtf}×** real time |
 
 ## Where the time goes
 

@@ -3,7 +3,8 @@
 # missing. As root it runs apt-get; otherwise it names what to install and stops.
 set -euo pipefail
 
-needed=(libsqlite3-dev libcrypt-dev libssl-dev libcurl4-openssl-dev pkg-config libfluidsynth-dev timgm6mb-soundfont python3-venv)
+needed=(libsqlite3-dev libcrypt-dev libssl-dev libcurl4-openssl-dev pkg-config libfluidsynth-dev timgm6mb-soundfont python3-venv
+        libespeak-ng-dev espeak-ng librubberband-dev libsndfile1-dev)
 if [ "${1:-}" = "--bench" ]; then needed+=(wrk); fi
 
 missing=()

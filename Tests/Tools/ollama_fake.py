@@ -17,13 +17,11 @@ one such object holding the whole content. The model name picks the behaviour:
 """
 import json
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import fakeserver
 
 PAUSE = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
-LOCK = threading.Lock()
-RECEIVED = []
 
 
 def lyrics_for(user_message):
@@ -61,31 +59,15 @@ FINAL = {"done_reason": "stop", "total_duration": 1200000000, "load_duration": 1
          "prompt_eval_duration": 100000000, "eval_count": 128, "eval_duration": 900000000}
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def send(self, status, body, content_type="application/json"):
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
+class Handler(fakeserver.Handler):
     def do_GET(self):
-        if self.path == "/_requests":
-            with LOCK:
-                return self.send(200, json.dumps({"requests": RECEIVED}).encode())
         if self.path == "/api/version":
             return self.send(200, b'{"version": "0.6.0"}')
-        self.send(404, b'{"error": "not found"}')
+        super().do_GET()
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
-        with LOCK:
-            RECEIVED.append({"path": self.path, "body": body})
+        fakeserver.record({"path": self.path, "body": body})
         if self.path != "/api/chat":
             return self.send(404, b'{"error": "not found"}')
         model = body.get("model", "")
@@ -129,6 +111,4 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-print(server.server_address[1], flush=True)
-server.serve_forever()
+fakeserver.serve(Handler)

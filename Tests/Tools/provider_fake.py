@@ -10,20 +10,18 @@ target is an absolute URL came through the proxy and must carry Proxy-Authorizat
 Prints the port it listens on, then serves. GET /_requests lists what it received.
 """
 import base64
-import io
 import json
 import math
 import sys
 import threading
-import wave
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import fakeserver
 
 SPEC = json.loads(sys.argv[1])
 KEYS = SPEC.get("keys", {})
 PROXY_AUTH = SPEC.get("proxy_auth")
 LOCK = threading.Lock()
 CALLS = {}
-RECEIVED = []
 
 
 def wav(duration, seed):
@@ -34,37 +32,10 @@ def wav(duration, seed):
     for i in range(int(rate * duration)):
         v = int(12000 * math.sin(2 * math.pi * freq * i / rate))
         frames += v.to_bytes(2, "little", signed=True)
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(bytes(frames))
-    return out.getvalue()
+    return fakeserver.wav(frames, rate)
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def answer(self, status, body, content_type="application/json", headers=None):
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self):
-        if self.path == "/_requests":
-            with LOCK:
-                body = json.dumps({"requests": RECEIVED}).encode()
-            return self.answer(200, body)
-        self.answer(404, b'{"error": "not found"}')
-
+class Handler(fakeserver.Handler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
         raw = self.rfile.read(length)
@@ -79,9 +50,8 @@ class Handler(BaseHTTPRequestHandler):
 
         def finish(status, body, content_type="application/json", headers=None):
             record["status"] = status
-            with LOCK:
-                RECEIVED.append(record)
-            self.answer(status, body, content_type, headers)
+            fakeserver.record(record)
+            self.send(status, body, content_type, headers)
 
         if proxied and PROXY_AUTH:
             expected = "Basic " + base64.b64encode(PROXY_AUTH.encode()).decode()
@@ -107,6 +77,4 @@ class Handler(BaseHTTPRequestHandler):
         finish(200, wav(min(body["duration"], 10), body["seed"]), "audio/wav", {"X-Model": "fake-musicgen-small"})
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-print(server.server_address[1], flush=True)
-server.serve_forever()
+fakeserver.serve(Handler)

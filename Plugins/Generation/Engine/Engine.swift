@@ -1,4 +1,7 @@
 import Foundation
+// WAV files and loudness live in the shared audio module; engines' users see them through
+// this one.
+@_exported import Son1kAudio
 import Son1kPluginKit
 
 /// What an engine is asked to make: the validated request of a generation job.

@@ -43,6 +43,14 @@ struct FaultyPlugin: Plugin {
             try .json(["items": .array(try ctx.db.query("SELECT event_id, topic, name FROM faulty_received ORDER BY event_id"))] as JSONValue)
         }
 
+        // Stands in for a plugin that meters lyrics per tier: vetoes prompts that ask for it.
+        r.onHook("lyrics.before_generate") { event, _ in
+            if event.data["prompt"].string?.contains("over my quota") == true {
+                throw PluginError(status: 402, code: "lyrics_not_in_tier", detail: "Lyrics are not part of your tier.")
+            }
+            return .continue
+        }
+
         r.onHook("hello.before_greet") { event, ctx in
             let name = event.data["name"].string ?? ""
             if name == "forbidden" {

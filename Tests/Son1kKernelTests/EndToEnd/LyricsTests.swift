@@ -215,6 +215,15 @@ extension PluginSpec {
         #expect(lines.map { $0.json["event"].string ?? "?" } == ["section", "section", "done"])
     }
 
+    @Test func aSubscriberCanVetoLyricsBeforeTheyAreWritten() async throws {
+        let k = try await TestKernel.start([.hello, .faulty(), .lyrics(["engines": ["offline"]])])
+        defer { k.stop() }
+        let me = try await k.register("metered")
+        let refused = try await k.request("POST", "/api/lyrics/generate", token: me.token, json: ["prompt": "a song, over my quota", "language": "en"])
+        #expect(refused.status == 402 && refused.json["code"] == "lyrics_not_in_tier", "\(refused)")
+        #expect(try await k.request("POST", "/api/lyrics/generate", token: me.token, json: ["prompt": "a song", "language": "en"]).status == 200)
+    }
+
     @Test func analysisTellsSpanishFromEnglish() async throws {
         let k = try await TestKernel.start([.lyrics(["engines": ["offline"]])])
         defer { k.stop() }

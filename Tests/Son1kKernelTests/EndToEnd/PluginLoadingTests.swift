@@ -40,7 +40,7 @@ import Testing
         let specs = (shipped["plugins"].array ?? []).map { p in
             PluginSpec(name: p["name"].string ?? "", library: p["library"].string ?? "", enabled: p["enabled"].bool ?? true, config: p["config"])
         }
-        #expect(specs.map(\.name) == ["hello", "generation", "tiers", "pool", "billing", "stealth", "lyrics"])
+        #expect(specs.map(\.name) == ["hello", "generation", "tiers", "pool", "billing", "stealth", "lyrics", "voice"])
         let k = try await TestKernel.start(specs)
         defer { k.stop() }
         for spec in specs {

@@ -1,9 +1,11 @@
-/// 16-bit PCM WAV: written by the engines, read back to validate what external workers
-/// upload and to describe it (rate, channels, duration).
+/// WAV files: 16-bit PCM written by the engines; PCM (8–32 bit) or float read back to check
+/// what workers upload, to describe it (rate, channels, duration) and to analyse voices.
 public struct WAV: Sendable, Equatable {
     public var sampleRate: Int
     public var channels: Int
     public var bitsPerSample: Int
+    /// IEEE float samples rather than integers.
+    public var isFloat = false
     /// Frames (one sample per channel each).
     public var frames: Int
     /// Offset and length of the sample data inside the file.
@@ -38,15 +40,20 @@ public struct WAV: Sendable, Equatable {
         guard bytes.count >= 12, tag(0) == "RIFF", tag(8) == "WAVE" else { return nil }
         var offset = 12
         var format: (format: Int, channels: Int, rate: Int, bits: Int)?
+        var isFloat = false
         while offset + 8 <= bytes.count {
             let id = tag(offset), size = u32(offset + 4), body = offset + 8
             if id == "fmt ", size >= 16, body + 16 <= bytes.count {
                 format = (u16(body), u16(body + 2), u32(body + 4), u16(body + 14))
+                // WAVE_FORMAT_EXTENSIBLE names the real format in its sub-format GUID.
+                let code = format!.format == 0xFFFE && size >= 26 && body + 26 <= bytes.count ? u16(body + 24) : format!.format
+                isFloat = code == 3
             } else if id == "data", let f = format {
                 guard [1, 3, 0xFFFE].contains(f.format), f.channels > 0, f.rate > 0, f.bits >= 8 else { return nil }
                 let end = min(bytes.count, body + size)
                 let frameBytes = f.channels * f.bits / 8
-                return WAV(sampleRate: f.rate, channels: f.channels, bitsPerSample: f.bits,
+                guard frameBytes > 0, [8, 16, 24, 32, 64].contains(f.bits), !isFloat || f.bits >= 32 else { return nil }
+                return WAV(sampleRate: f.rate, channels: f.channels, bitsPerSample: f.bits, isFloat: isFloat,
                            frames: (end - body) / frameBytes, dataRange: body..<end)
             }
             offset = body + size + (size % 2)
@@ -65,5 +72,32 @@ public struct WAV: Sendable, Equatable {
             i += 2
         }
         return (sum / Double(dataRange.count / 2)).squareRoot()
+    }
+
+    /// The samples as floats (-1…1), channels averaged into one.
+    public func monoSamples(_ bytes: [UInt8]) -> [Float] {
+        let width = bitsPerSample / 8
+        var out = [Float](repeating: 0, count: frames)
+        bytes.withUnsafeBytes { raw in
+            func sample(_ at: Int) -> Float {
+                switch (isFloat, width) {
+                case (true, 4): return Float(bitPattern: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian)
+                case (true, _): return Float(Double(bitPattern: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self).littleEndian))
+                case (false, 1): return (Float(raw[at]) - 128) / 128
+                case (false, 2): return Float(Int16(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int16.self))) / 32768
+                case (false, 3):
+                    let v = Int32(raw[at]) << 8 | Int32(raw[at + 1]) << 16 | Int32(raw[at + 2]) << 24
+                    return Float(v >> 8) / 8_388_608
+                default: return Float(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int32.self))) / 2_147_483_648
+                }
+            }
+            for frame in 0..<frames {
+                var sum: Float = 0
+                let start = dataRange.lowerBound + frame * width * channels
+                for channel in 0..<channels { sum += sample(start + channel * width) }
+                out[frame] = sum / Float(channels)
+            }
+        }
+        return out
     }
 }

@@ -1,0 +1,117 @@
+import Foundation
+import Son1kPluginKit
+import Synchronization
+
+/// Voice: profiles made from a reference recording with the speaker's consent, and speech in
+/// that voice with emotion — the embedded engine (espeak-ng, pitch matched with Rubber Band)
+/// or a remote neural one (an XTTS-style server through a stealth-leased account). See DESIGN
+/// §4 "voice" and docs/VOICE.md.
+struct VoicePlugin: Plugin {
+    static let manifest = Manifest(
+        name: "voice", version: "1.0.0",
+        description: "Voice profiles with consent, and speech with emotion: espeak-ng matched to the profile's pitch, or a neural XTTS server.",
+        requires: [.optional("lyrics"), .optional("stealth")])
+
+    struct Config: PluginConfig {
+        /// In-process synthesis threads; 0 = none (jobs wait).
+        var workers = 1
+        var defaultEngine = EmbeddedEngine.engineName
+        /// The stealth provider the `remote` engine leases accounts of; empty = no remote engine.
+        var remoteProvider = ""
+        var remoteTimeoutS = 120
+        var maxAttempts = 3
+        var retryBaseMs = 2000
+        var timeoutS = 300
+        var maxRequeues = 50
+        var maxActivePerUser = 10
+        /// Hosts the remote engine may call: the XTTS servers and their accounts' proxies.
+        var egressHosts: [String] = []
+
+        static let constraints: [ConfigConstraint] = [
+            .range("workers", 0...64), .oneOf("default_engine", [EmbeddedEngine.engineName, RemoteEngine.engineName]),
+            .describe("remote_provider", "Stealth provider (e.g. xtts) of the remote engine; empty turns it off."),
+            .range("remote_timeout_s", 1...3600), .range("max_attempts", 1...10), .range("retry_base_ms", 0...3_600_000),
+            .range("timeout_s", 1...86_400), .range("max_requeues", 0...10_000), .range("max_active_per_user", 1...10_000),
+            .describe("egress_hosts", "Hosts the remote engine may reach (host, host:port or a URL)."),
+        ]
+
+        var engines: [String] { remoteProvider.isEmpty ? [EmbeddedEngine.engineName] : [EmbeddedEngine.engineName, RemoteEngine.engineName] }
+    }
+
+    static let migrations: [Migration] = [
+        .init(1, """
+            CREATE TABLE voice_profiles (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                status TEXT NOT NULL,
+                consent_statement TEXT NOT NULL,
+                consent_at TEXT NOT NULL,
+                reference_blob_id TEXT,
+                features TEXT,
+                created_ms INTEGER NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )
+            """),
+        .init(2, "CREATE INDEX voice_profiles_user ON voice_profiles (user_id, created_ms)"),
+        .init(3, """
+            CREATE TABLE voice_jobs (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL,
+                profile_id TEXT NOT NULL,
+                status TEXT NOT NULL,
+                engine TEXT NOT NULL,
+                request TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                max_attempts INTEGER NOT NULL,
+                requeues INTEGER NOT NULL DEFAULT 0,
+                available_at INTEGER NOT NULL,
+                lease_id TEXT,
+                leased_at INTEGER,
+                progress REAL NOT NULL DEFAULT 0,
+                error TEXT,
+                audio_blob_id TEXT,
+                audio_size INTEGER,
+                content_type TEXT,
+                output TEXT,
+                created_ms INTEGER NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                finished_at TEXT
+            )
+            """),
+        .init(4, "CREATE INDEX voice_jobs_queue ON voice_jobs (status, available_at)"),
+        .init(5, "CREATE INDEX voice_jobs_user ON voice_jobs (user_id, created_ms)"),
+    ]
+
+    final class Runtime: Sendable {
+        let workers = Mutex<VoiceWorkers?>(nil)
+    }
+    let runtime = Runtime()
+
+    func register(_ r: inout Registry<Config>) {
+        registerRoutes(&r)
+    }
+
+    func setUp(_ ctx: Context<Config>) throws {
+        if ctx.config.defaultEngine == RemoteEngine.engineName, ctx.config.remoteProvider.isEmpty {
+            throw PluginError.invalid("remote_provider", "must name a stealth provider when default_engine is remote.")
+        }
+    }
+
+    func start(_ ctx: Context<Config>) throws {
+        var engines: [any VoiceEngine] = [EmbeddedEngine()]
+        if !ctx.config.remoteProvider.isEmpty { engines.append(RemoteEngine(ctx: ctx)) }
+        let workers = VoiceWorkers(ctx: ctx, engines: engines)
+        workers.start(count: ctx.config.workers)
+        runtime.workers.withLock { $0 = workers }
+    }
+
+    func stop() {
+        runtime.workers.withLock { $0 }?.stop()
+    }
+}
+
+@_cdecl("son1k_plugin_entry")
+public func son1kPluginEntry() -> UnsafeRawPointer { export(VoicePlugin.self) }
