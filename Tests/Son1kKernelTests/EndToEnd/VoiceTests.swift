@@ -209,7 +209,7 @@ extension PluginSpec {
     }
 
     @Test func profilesArePrivateAndDeletingRemovesTheRecording() async throws {
-        let k = try await TestKernel.start([.voice(["workers": 0])])
+        let k = try await TestKernel.start([.lyrics(["engines": ["offline"]]), .voice(["workers": 0])])
         defer { k.stop() }
         let me = try await k.register("owner")
         let other = try await k.register("mimic")
@@ -225,6 +225,15 @@ extension PluginSpec {
         #expect(borrowed.status == 404 && borrowed.json["code"] == "profile_not_found")
         #expect(try await k.request("PUT", "/api/voice/profiles/\(id)/reference", token: other.token,
                                     body: WAV.encode(interleaved: Self.buzz(f0: 300, seconds: 4), sampleRate: 22050, channels: 1)).status == 404)
+
+        // A lyric-studio draft can be spoken (its section headers are not), by its owner only.
+        let draft = try await k.request("POST", "/api/lyrics/drafts", token: me.token,
+                                        json: ["title": "Words", "sections": [["type": "verse", "lines": ["first line", "second line"]]]]).json["id"]
+        let spoken = try await k.request("POST", "/api/voice/synthesize", token: me.token, json: ["profile_id": .string(id), "draft_id": draft])
+        #expect(spoken.status == 202 && spoken.json["text"] == "first line\nsecond line" && spoken.json["status"] == "queued", "\(spoken)")
+        let someoneElses = try await k.request("POST", "/api/voice/synthesize", token: me.token, json: ["profile_id": .string(id), "draft_id": "draft_nope"])
+        #expect(someoneElses.status == 422 && someoneElses.json["detail"].string?.contains("draft_id") == true)
+        #expect(try await k.request("GET", "/api/voice/jobs/\(spoken.json["id"].string ?? "")", token: other.token).status == 404)
 
         #expect(try await k.request("DELETE", "/api/voice/profiles/\(id)", token: me.token).status == 204)
         #expect(try await k.request("GET", "/api/blobs/\(blob)", token: me.token).status == 404)
