@@ -1,3 +1,4 @@
+import Foundation
 import Son1kPluginKit
 
 /// A plugin that misbehaves on request, for the kernel's failure tests: its init can throw,
@@ -37,6 +38,23 @@ struct FaultyPlugin: Plugin {
         r.post("/api/faulty/call", auth: .admin, summary: "Call a service {service, input}") { req, ctx in
             let body = try req.json
             return try .json(try ctx.call(body["service"].string ?? "", body["input"]))
+        }
+
+        // A slow producer streaming numbered lines: records how far it got when the client
+        // went away, so tests can see that a streaming handler learns of it and stops.
+        r.post("/api/faulty/stream", auth: .public, summary: "Stream numbered lines until the client leaves", stream: true) { req, ctx in
+            let out = try req.startStream(headers: [("Content-Type", "application/x-ndjson")])
+            for n in 0..<3000 {
+                do {
+                    try out.write(json: ["n": .number(Double(n))])
+                } catch let error as PluginError where error.code == "client_gone" {
+                    try ctx.db.exec("INSERT INTO faulty_received (event_id, topic, name) VALUES (?, 'stream.client_gone', ?)",
+                                    [.text(req.requestID), .text(String(n))])
+                    return .streamed
+                }
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            return .streamed
         }
 
         r.get("/api/faulty/received", auth: .public, summary: "Actions received") { _, ctx in
