@@ -58,14 +58,14 @@ extension BillingPlugin {
             let rows = try ctx.db.query("""
                 SELECT subscription_id, user_id, customer_id, price_id, tier, status, current_period_end, cancel_at_period_end, updated_at
                 FROM billing_subscriptions ORDER BY updated_at DESC LIMIT ?
-                """, [.int(Int64(try Self.limit(req)))])
+                """, [.int(Int64(try req.pageLimit(default: 100, max: 500)))])
             return try .json(["items": .array(rows.map(Self.subscriptionView))] as JSONValue)
         }
 
         r.get("/api/admin/billing/events", auth: .admin, summary: "Recent Stripe webhook events and what each did",
               description: "Query `limit` (1–500, default 100), newest first.") { req, ctx in
             let rows = try ctx.db.query("SELECT event_id, type, created, received_at, result FROM billing_events ORDER BY received_at DESC, created DESC LIMIT ?",
-                                        [.int(Int64(try Self.limit(req)))])
+                                        [.int(Int64(try req.pageLimit(default: 100, max: 500)))])
             return try .json(["items": .array(rows)] as JSONValue)
         }
     }
@@ -108,12 +108,6 @@ extension BillingPlugin {
         v["current_period_end"] = row["current_period_end"].int.map { .string(Date(timeIntervalSince1970: Double($0)).iso8601) } ?? .null
         v["cancel_at_period_end"] = .bool(row["cancel_at_period_end"].int == 1)
         return v
-    }
-
-    static func limit(_ req: Request) throws -> Int {
-        guard let raw = req.query("limit") else { return 100 }
-        guard let n = Int(raw), (1...500).contains(n) else { throw PluginError.invalid("limit", "must be an integer from 1 to 500.") }
-        return n
     }
 }
 

@@ -41,10 +41,7 @@ extension GenerationPlugin {
                 }
                 return s
             }
-            let limit = try req.query("limit").map { raw -> Int in
-                guard let n = Int(raw), (1...100).contains(n) else { throw PluginError.invalid("limit", "must be an integer from 1 to 100.") }
-                return n
-            } ?? 20
+            let limit = try req.pageLimit()
             let page = try JobQueue(ctx: ctx).list(for: user.id, status: status, limit: limit, cursor: req.query("cursor"))
             return try .json([
                 "items": .array(try page.rows.map { try $0.view(isAdmin: user.isAdmin) }),

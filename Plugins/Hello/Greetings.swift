@@ -37,11 +37,7 @@ enum Greetings {
         }
     }
 
-    static func list(for userID: String, limit: String?, cursor: String?, _ ctx: Context<HelloPlugin.Config>) throws -> Page {
-        let size = try limit.map { raw -> Int in
-            guard let n = Int(raw), (1...100).contains(n) else { throw PluginError.invalid("limit", "must be an integer from 1 to 100.") }
-            return n
-        } ?? 20
+    static func list(for userID: String, limit size: Int, cursor: String?, _ ctx: Context<HelloPlugin.Config>) throws -> Page {
         let before = try cursor.map { raw -> Int in
             guard let n = Int(raw) else { throw PluginError.invalid("cursor", "is not a cursor this endpoint returned.") }
             return n

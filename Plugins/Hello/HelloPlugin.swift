@@ -46,7 +46,7 @@ struct HelloPlugin: Plugin {
 
         r.get("/api/hello/greetings", auth: .user, summary: "List my greetings, newest first",
               description: "Cursor pagination: `limit` (1–100, default 20) and `cursor` from the previous page's `next_cursor`.") { req, ctx in
-            try .json(Greetings.list(for: try req.requirePrincipal().id, limit: req.query("limit"), cursor: req.query("cursor"), ctx))
+            try .json(Greetings.list(for: try req.requirePrincipal().id, limit: try req.pageLimit(), cursor: req.query("cursor"), ctx))
         }
 
         r.put("/api/hello/avatar", auth: .user, summary: "Upload my avatar (the raw image as the body)",

@@ -91,7 +91,7 @@ extension LyricsPlugin {
 
         r.get("/api/lyrics/drafts", auth: .user, summary: "My drafts, newest first",
               description: "Query: `limit` (1–100, default 20), `cursor`.") { req, ctx in
-            let limit = try Self.limit(req)
+            let limit = try req.pageLimit()
             return try .json(try Drafts(ctx: ctx).list(for: try req.requirePrincipal().id, limit: limit, cursor: req.query("cursor")))
         }
 
@@ -126,11 +126,5 @@ extension LyricsPlugin {
             out["fallback"] = ["engine": .string(engine), "code": .string(reason.code), "detail": .string(reason.detail)]
         }
         return out
-    }
-
-    static func limit(_ req: Request) throws -> Int {
-        guard let raw = req.query("limit") else { return 20 }
-        guard let n = Int(raw), (1...100).contains(n) else { throw PluginError.invalid("limit", "must be an integer from 1 to 100.") }
-        return n
     }
 }

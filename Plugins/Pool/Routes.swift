@@ -87,10 +87,7 @@ extension PoolPlugin {
 
     /// `limit` from the query: 1 to `max_page_size`, 20 by default.
     func limit(_ req: Request, _ ctx: Context<Config>) throws -> Int {
-        let cap = ctx.config.maxPageSize
-        guard let raw = req.query("limit") else { return min(20, cap) }
-        guard let n = Int(raw), (1...cap).contains(n) else { throw PluginError.invalid("limit", "must be an integer from 1 to \(cap).") }
-        return n
+        try req.pageLimit(max: ctx.config.maxPageSize)
     }
 
     func stats(_ ctx: Context<Config>) throws -> JSONValue {

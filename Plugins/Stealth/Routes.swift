@@ -53,7 +53,7 @@ extension StealthPlugin {
         r.get("/api/stealth/accounts", auth: .worker, summary: "Provider accounts, credentials masked",
               description: "Query: `provider`, `limit` (1–200, default 50), `cursor` (the previous page's `next_cursor`).",
               response: Schemas.page) { req, ctx in
-            let limit = try pageLimit(req)
+            let limit = try req.pageLimit(default: 50, max: 200)
             let after = try cursor(req)
             let store = AccountStore(ctx: ctx)
             let rows = try store.list(provider: req.query("provider"), after: after, limit: limit + 1)
@@ -100,12 +100,6 @@ extension StealthPlugin {
         let body = req.body.isEmpty ? JSONValue.object([:]) : try req.json
         guard body["provider"] == .null || body["provider"].string != nil else { throw PluginError.invalid("provider", "must be a string.") }
         return body["provider"].string ?? ctx.config.defaultProvider
-    }
-
-    private func pageLimit(_ req: Request) throws -> Int {
-        guard let raw = req.query("limit") else { return 50 }
-        guard let n = Int(raw), (1...200).contains(n) else { throw PluginError.invalid("limit", "must be an integer from 1 to 200.") }
-        return n
     }
 
     private func cursor(_ req: Request) throws -> Int64 {

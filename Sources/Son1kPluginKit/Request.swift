@@ -66,6 +66,14 @@ public struct Request: Sendable {
         try BodyDecoder.decode(T.self, from: body)
     }
 
+    /// The `limit` of a list page from the query: `fallback` when absent, 422 unless it is
+    /// an integer from 1 to `max`.
+    public func pageLimit(default fallback: Int = 20, max: Int = 100) throws -> Int {
+        guard let raw = query("limit") else { return Swift.min(fallback, max) }
+        guard let n = Int(raw), (1...max).contains(n) else { throw PluginError.invalid("limit", "must be an integer from 1 to \(max).") }
+        return n
+    }
+
     /// The body as a JSON value (400 when it is not JSON).
     public var json: JSONValue {
         get throws { try BodyDecoder.decode(JSONValue.self, from: body) }

@@ -8,7 +8,7 @@ extension KernelRoutes {
     var adminRoutes: [RouteTarget] {
         [
             route("GET", "/api/admin/users", .admin, "List users (cursor pagination)", response: Schemas.page(of: Schemas.user)) { [unowned self] req in
-                let limit = try Self.limit(req)
+                let limit = try req.pageLimit()
                 let users = try kernel.identity.users(limit: limit + 1, after: req.query("cursor"))
                 let page = Array(users.prefix(limit))
                 return try .json(["items": .from(page), "next_cursor": users.count > limit ? .string(page.last!.id) : .null] as JSONValue)
@@ -40,7 +40,7 @@ extension KernelRoutes {
     }
 
     func deliveries(_ req: Request) throws -> JSONValue {
-        let limit = try Self.limit(req)
+        let limit = try req.pageLimit()
         var conditions: [String] = []
         var params: [SQLValue] = []
         if let status = req.query("status") {

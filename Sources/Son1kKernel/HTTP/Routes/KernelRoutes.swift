@@ -21,13 +21,6 @@ final class KernelRoutes: @unchecked Sendable {
                                     requestSchema: request, responseSchema: response, successStatus: status),
                     handler: inline ? .inline(handler) : .kernel(handler))
     }
-
-    /// `limit` (1–100, default 20) from the query string, or 422.
-    static func limit(_ req: Request) throws -> Int {
-        guard let raw = req.query("limit") else { return 20 }
-        guard let n = Int(raw), (1...100).contains(n) else { throw PluginError.invalid("limit", "must be an integer from 1 to 100.") }
-        return n
-    }
 }
 
 /// Shapes shared by several routes' OpenAPI schemas.
