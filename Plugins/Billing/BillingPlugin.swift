@@ -73,12 +73,11 @@ struct BillingPlugin: Plugin {
 
     func setUp(_ ctx: Context<Config>) throws {
         guard !ctx.config.secretKey.isEmpty else { return }
-        guard let host = URL(string: ctx.config.apiBase)?.host else {
+        guard let url = URL(string: ctx.config.apiBase), let host = EgressHost.of(url) else {
             throw PluginError.invalid("api_base", "'\(ctx.config.apiBase)' is not a URL.")
         }
-        let port = URL(string: ctx.config.apiBase)?.port.map { "\(host):\($0)" }
-        guard ctx.config.egressHosts.contains(host) || port.map(ctx.config.egressHosts.contains) == true else {
-            throw PluginError.invalid("egress_hosts", "must include \(port ?? host), the host of api_base.")
+        guard EgressHost.allows(url, entries: ctx.config.egressHosts) else {
+            throw PluginError.invalid("egress_hosts", "must include \(host), the host of api_base.")
         }
     }
 

@@ -56,19 +56,15 @@ struct Drafts {
         var sql = "SELECT \(Self.columns) FROM lyrics_drafts WHERE user_id = ?"
         var params: [SQLValue] = [.text(user)]
         if let cursor {
-            guard let bytes = Crypto.base64URLDecode(Substring(cursor)), let key = try? JSONValue.parse(bytes),
-                  let ms = key["ms"].double, let after = key["id"].string else {
-                throw PluginError.invalid("cursor", "is not a cursor this endpoint gave out.")
-            }
+            let key = try PageCursor.decode(cursor, count: 2)
+            guard let ms = key[0].double, let after = key[1].string else { throw PluginError.invalid("cursor", "is not a cursor this list gave out.") }
             sql += " AND (created_ms < ? OR (created_ms = ? AND id < ?))"
             params += [.int(Int64(ms)), .int(Int64(ms)), .text(after)]
         }
         params.append(.int(Int64(limit + 1)))
         let rows = try ctx.db.query(sql + " ORDER BY created_ms DESC, id DESC LIMIT ?", params)
         let shown = rows.prefix(limit)
-        let next = rows.count > limit ? shown.last.map { row -> JSONValue in
-            .string(Crypto.base64URL((["ms": row["created_ms"], "id": row["id"]] as JSONValue).bytes))
-        } ?? .null : .null
+        let next = rows.count > limit ? shown.last.map { JSONValue.string(PageCursor.encode([$0["created_ms"], $0["id"]])) } ?? .null : .null
         return ["data": .array(try shown.map(Self.view)), "next_cursor": next]
     }
 

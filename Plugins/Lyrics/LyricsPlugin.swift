@@ -66,15 +66,11 @@ struct LyricsPlugin: Plugin {
             throw PluginError.invalid("engines", "must list ollama and/or offline.")
         }
         guard !ctx.config.ollamaUrl.isEmpty else { return }
-        guard let url = URL(string: ctx.config.ollamaUrl), let host = url.host, ["http", "https"].contains(url.scheme ?? "") else {
+        guard let url = URL(string: ctx.config.ollamaUrl), let host = EgressHost.of(url), ["http", "https"].contains(url.scheme ?? "") else {
             throw PluginError.invalid("ollama_url", "'\(ctx.config.ollamaUrl)' is not an http(s) URL.")
         }
-        let hostPort = url.port.map { "\(host):\($0)" } ?? host
-        let allowed = ctx.config.egressHosts.map { entry in
-            URL(string: entry).flatMap { u in u.host.map { h in u.port.map { "\(h):\($0)" } ?? h } } ?? entry
-        }
-        guard allowed.contains(hostPort) || allowed.contains(host) else {
-            throw PluginError.invalid("egress_hosts", "must allow \(hostPort), the host of ollama_url.")
+        guard EgressHost.allows(url, entries: ctx.config.egressHosts) else {
+            throw PluginError.invalid("egress_hosts", "must allow \(host), the host of ollama_url.")
         }
     }
 

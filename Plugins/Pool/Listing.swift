@@ -91,22 +91,15 @@ struct Listing {
     // MARK: Cursors: the last row's sort keys, as base64url JSON
 
     static func encodeCursor(_ row: JSONValue, keys: [(column: String, isText: Bool)]) -> String {
-        let json = JSONValue.array(keys.map { row[$0.column] }).jsonString
-        return Data(json.utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        PageCursor.encode(keys.map { row[$0.column] })
     }
 
     static func decodeCursor(_ cursor: String, keys: [(column: String, isText: Bool)]) throws -> [SQLValue] {
-        let invalid = PluginError.invalid("cursor", "is not a cursor this list returned for this sort order.")
-        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard cursor.count <= 512, let data = Data(base64Encoded: base64),
-              let values = (try? JSONValue.parse(Array(data)))?.array, values.count == keys.count
-        else { throw invalid }
+        let values = try PageCursor.decode(cursor, count: keys.count)
         return try zip(values, keys).map { value, key in
             if key.isText, let s = value.string { return .text(s) }
             if !key.isText, let n = value.int { return .int(Int64(n)) }
-            throw invalid
+            throw PluginError.invalid("cursor", "is not a cursor this list returned for this sort order.")
         }
     }
 }

@@ -233,28 +233,72 @@ struct Rotation {
         return try store.require(id)
     }
 
-    /// Counts for `/api/stealth/stats`: each account in exactly one of available, in
-    /// cooldown, banned or inactive; degraded ones are also counted as such.
+    /// How a group of accounts stands: each one is available, in cooldown, banned or
+    /// inactive (banned wins over inactive); degraded ones are counted again as such.
+    struct Counts {
+        var total = 0, active = 0, available = 0, banned = 0, inactive = 0, degraded = 0
+        /// When the first resting account comes back (epoch ms).
+        var nextAvailableMs: Int64?
+        var inCooldown: Int { active - available }
+    }
+
+    func counts(_ accounts: [Account]) -> Counts {
+        var c = Counts(total: accounts.count)
+        for a in accounts {
+            if a.isBanned { c.banned += 1; continue }
+            if !a.isActive { c.inactive += 1; continue }
+            c.active += 1
+            if a.healthState == .degraded { c.degraded += 1 }
+            if a.isAvailable(at: now, budget: ctx.config.budget(for: a.provider)) {
+                c.available += 1
+            } else if a.isResting(at: now), let until = a.cooldownUntil {
+                c.nextAvailableMs = min(c.nextAvailableMs ?? until, until)
+            }
+        }
+        return c
+    }
+
+    /// Counts for `/api/stealth/stats`: `available + in_cooldown = active_accounts`, never negative.
     func stats(provider: String?) throws -> JSONValue {
         var sql = "SELECT \(Account.columns) FROM stealth_accounts"
         var params: [SQLValue] = []
         if let provider { sql += " WHERE provider = ?"; params.append(.text(provider)) }
         let accounts = try ctx.db.query(Account.self, sql, params)
-        let now = self.now
-        let inRotation = accounts.filter { $0.isActive && !$0.isBanned }
-        let available = inRotation.filter { $0.isAvailable(at: now, budget: ctx.config.budget(for: $0.provider)) }
+        let c = counts(accounts)
         let providers = Set(accounts.map(\.provider) + [provider ?? ctx.config.defaultProvider] + ctx.config.providers.keys)
         return [
-            "total_accounts": .number(Double(accounts.count)),
-            "active_accounts": .number(Double(inRotation.count)),
-            "in_cooldown": .number(Double(inRotation.count - available.count)),
-            "banned": .number(Double(accounts.filter(\.isBanned).count)),
-            "inactive": .number(Double(accounts.filter { !$0.isActive && !$0.isBanned }.count)),
-            "degraded": .number(Double(inRotation.filter { $0.healthState == .degraded }.count)),
-            "available": .number(Double(available.count)),
+            "total_accounts": .number(Double(c.total)), "active_accounts": .number(Double(c.active)),
+            "in_cooldown": .number(Double(c.inCooldown)), "banned": .number(Double(c.banned)), "inactive": .number(Double(c.inactive)),
+            "degraded": .number(Double(c.degraded)), "available": .number(Double(c.available)),
             "rotation_strategy": .string(ctx.config.strategy(for: provider ?? ctx.config.defaultProvider).rawValue),
             "strategies": .object(Dictionary(uniqueKeysWithValues: providers.map { ($0, .string(ctx.config.strategy(for: $0).rawValue)) })),
             "provider": provider.map { .string($0) } ?? .null,
+        ]
+    }
+
+    /// `/api/stealth/health`: per provider counts and next free time, and every account.
+    func health() throws -> JSONValue {
+        let accounts = try ctx.db.query(Account.self, "SELECT \(Account.columns) FROM stealth_accounts ORDER BY provider, seq")
+        var providers: [String: JSONValue] = [:]
+        for (name, group) in Dictionary(grouping: accounts, by: \.provider) {
+            let c = counts(group)
+            providers[name] = [
+                "total": .number(Double(c.total)), "available": .number(Double(c.available)), "banned": .number(Double(c.banned)),
+                "degraded": .number(Double(c.degraded)),
+                "next_available_at": c.nextAvailableMs.map { .string(Date(epochMs: $0).iso8601) } ?? .null,
+                "strategy": .string(ctx.config.strategy(for: name).rawValue),
+            ]
+        }
+        let free = providers.values.filter { ($0["available"].int ?? 0) > 0 }.count
+        return [
+            "status": .string(providers.isEmpty || free == 0 ? "unavailable" : free == providers.count ? "ok" : "degraded"),
+            "providers": .object(providers),
+            "accounts": .array(accounts.map { a in
+                ["id": .string(a.id), "provider": .string(a.provider), "label": .string(a.label), "health": .string(a.health),
+                 "active": .bool(a.isActive), "available": .bool(a.isAvailable(at: now, budget: ctx.config.budget(for: a.provider))),
+                 "cooldown_until": a.isResting(at: now) ? .string(Date(epochMs: a.cooldownUntil!).iso8601) : .null,
+                 "last_error": a.lastError.map { .string($0) } ?? .null]
+            }),
         ]
     }
 }

@@ -7,7 +7,7 @@ extension StealthPlugin {
     func registerRoutes(_ r: inout Registry<Config>) {
         r.get("/api/stealth/health", auth: .worker, summary: "Rotation health per provider and account",
               description: "`status` is `ok` when every provider has an account free, `degraded` when some do, `unavailable` when none does.") { _, ctx in
-            try .json(try health(ctx))
+            try .json(try Rotation(ctx: ctx).health())
         }
 
         r.get("/api/stealth/stats", auth: .worker, summary: "Account counts: total, active, in cooldown, banned, degraded, available",
@@ -60,7 +60,7 @@ extension StealthPlugin {
             let shown = rows.prefix(limit)
             return try .json([
                 "data": .array(shown.map(store.view)),
-                "next_cursor": rows.count > limit ? shown.last.map { .string(Crypto.base64URL(Array("\($0.seq)".utf8))) } ?? .null : .null,
+                "next_cursor": rows.count > limit ? shown.last.map { .string(PageCursor.encode([.number(Double($0.seq))])) } ?? .null : .null,
             ] as JSONValue)
         }
 
@@ -104,40 +104,7 @@ extension StealthPlugin {
 
     private func cursor(_ req: Request) throws -> Int64 {
         guard let raw = req.query("cursor") else { return 0 }
-        guard let bytes = Crypto.base64URLDecode(Substring(raw)), let seq = Int64(String(decoding: bytes, as: UTF8.self)) else {
-            throw PluginError.invalid("cursor", "is not a cursor this endpoint gave out.")
-        }
-        return seq
-    }
-
-    private func health(_ ctx: Context<Config>) throws -> JSONValue {
-        let store = AccountStore(ctx: ctx)
-        let now = store.now
-        let accounts = try ctx.db.query(Account.self, "SELECT \(Account.columns) FROM stealth_accounts ORDER BY provider, seq")
-        var providers: [String: JSONValue] = [:]
-        for (name, group) in Dictionary(grouping: accounts, by: \.provider) {
-            let budget = ctx.config.budget(for: name)
-            let inRotation = group.filter { $0.isActive && !$0.isBanned }
-            let next = inRotation.compactMap { $0.isResting(at: now) ? $0.cooldownUntil : nil }.min()
-            providers[name] = [
-                "total": .number(Double(group.count)),
-                "available": .number(Double(inRotation.filter { $0.isAvailable(at: now, budget: budget) }.count)),
-                "banned": .number(Double(group.filter(\.isBanned).count)),
-                "degraded": .number(Double(inRotation.filter { $0.healthState == .degraded }.count)),
-                "next_available_at": next.map { .string(Date(epochMs: $0).iso8601) } ?? .null,
-                "strategy": .string(ctx.config.strategy(for: name).rawValue),
-            ]
-        }
-        let free = providers.values.filter { ($0["available"].int ?? 0) > 0 }.count
-        return [
-            "status": .string(providers.isEmpty || free == 0 ? "unavailable" : free == providers.count ? "ok" : "degraded"),
-            "providers": .object(providers),
-            "accounts": .array(accounts.map { a in
-                ["id": .string(a.id), "provider": .string(a.provider), "label": .string(a.label), "health": .string(a.health),
-                 "active": .bool(a.isActive), "available": .bool(a.isAvailable(at: now, budget: ctx.config.budget(for: a.provider))),
-                 "cooldown_until": a.isResting(at: now) ? .string(Date(epochMs: a.cooldownUntil!).iso8601) : .null,
-                 "last_error": a.lastError.map { .string($0) } ?? .null]
-            }),
-        ]
+        guard let seq = try PageCursor.decode(raw, count: 1)[0].int else { throw PluginError.invalid("cursor", "is not a cursor this list gave out.") }
+        return Int64(seq)
     }
 }

@@ -55,7 +55,6 @@ struct OllamaClient {
         var answer = Answer(content: "", model: model)
         var failed: (any Error)?
         var errorBody: [UInt8] = []
-        var status = 0
         func line(_ bytes: ArraySlice<UInt8>) throws {
             guard !bytes.allSatisfy({ $0 == 32 || $0 == 13 }) else { return }
             guard let json = try? JSONValue.parse(Array(bytes)) else {
@@ -73,7 +72,6 @@ struct OllamaClient {
             }
         }
         let response = try ctx.http.stream(request) { code, _, bytes in
-            status = code
             guard code == 200 else {
                 errorBody += bytes
                 return true
@@ -91,7 +89,7 @@ struct OllamaClient {
             return true
         }
         if let failed { throw failed }
-        if response.status != 200 || status != 200 && status != 0 {
+        if response.status != 200 {
             let json = (try? JSONValue.parse(errorBody)) ?? .null
             throw failure(status: response.status, message: json["error"].string ?? String(decoding: errorBody, as: UTF8.self), model: model)
         }

@@ -4,7 +4,7 @@ import Son1kPluginKit
 
 /// What a recording says about a voice: how long, how high (median F0 and its spread), how
 /// loud, how fast.
-struct VoiceFeatures: Sendable, Equatable {
+struct VoiceFeatures: Sendable {
     var durationS: Double
     var medianF0Hz: Double
     var f0RangeHz: (Double, Double)
@@ -13,8 +13,6 @@ struct VoiceFeatures: Sendable, Equatable {
     var speakingRate: Double
     /// The mean F0 (the median's companion, for comparing deliveries).
     var meanF0Hz: Double
-
-    static func == (a: Self, b: Self) -> Bool { a.json == b.json }
 
     var json: JSONValue {
         func round(_ v: Double, _ places: Double = 10) -> JSONValue { .number((v * places).rounded() / places) }

@@ -32,9 +32,4 @@ struct EmbeddedEngine: VoiceEngine {
         progress(0.9)
         return (shifted, rate)
     }
-
-    /// Whether espeak-ng speaks `language` (checked when a job is submitted).
-    static func speaks(_ language: String) -> Bool {
-        (try? Espeak.checkVoice(language)) != nil
-    }
 }

@@ -107,9 +107,8 @@ final class EgressClient: Sendable {
 
     /// The `host[:port]` of `url` when the allow-list names it.
     private static func allow(_ url: URL, _ allowed: [String], role: String) throws -> String {
-        let host = url.host ?? ""
-        let hostPort = url.port.map { "\(host):\($0)" } ?? host
-        guard allowed.contains(host) || allowed.contains(hostPort) else {
+        let hostPort = EgressHost.of(url) ?? ""
+        guard EgressHost.allows(url, entries: allowed) else {
             throw PluginError(status: 403, code: "egress_denied", detail: "The \(role)host \(hostPort) is not in this plugin's egress_hosts.")
         }
         return hostPort

@@ -58,17 +58,8 @@ public final class LoadedPlugin: @unchecked Sendable {
     }
     var api: UnsafePointer<son1k_plugin_api_t> { library!.api }
 
-    /// Hosts the plugin may reach through `http_fetch` (config field `egress_hosts`): each
-    /// entry is `host`, `host:port`, or a URL whose `host[:port]` counts (so one environment
-    /// variable can name a service's URL and allow it); empty entries allow nothing.
-    var egressHosts: [String] {
-        (config["egress_hosts"].array ?? []).compactMap { entry in
-            guard let text = entry.string, !text.isEmpty else { return nil }
-            guard text.contains("://") else { return text }
-            guard let url = URL(string: text), let host = url.host else { return nil }
-            return url.port.map { "\(host):\($0)" } ?? host
-        }
-    }
+    /// The plugin's `egress_hosts` entries: the hosts `http_fetch` may reach (see ``EgressHost``).
+    var egressHosts: [String] { (config["egress_hosts"].array ?? []).compactMap(\.string) }
 
     // MARK: Calls into the plugin (any thread; the plugin must be thread-safe)
 
