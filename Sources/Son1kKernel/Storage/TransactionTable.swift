@@ -16,8 +16,15 @@ final class TransactionTable: Sendable {
     private let storage: any Storage
     private let entries = Mutex<[UInt64: Entry]>([:])
     private let nextHandle = Mutex<UInt64>(1)
-    /// Called with the actions a transaction published, after it committed.
-    private let committed = Mutex<(@Sendable ([EventRecord]) -> Void)?>(nil)
+    /// Called with the actions a transaction published, after it committed. The closure
+    /// lives in a class: a bare closure kept in a `Mutex` gains one reabstraction thunk each
+    /// time `withLock` hands it out, so every commit would cost more than the one before
+    /// (and releasing the chain at exit overflows the stack). See CommitCostTests.
+    private final class CommitHandler: Sendable {
+        let call: @Sendable ([EventRecord]) -> Void
+        init(_ call: @escaping @Sendable ([EventRecord]) -> Void) { self.call = call }
+    }
+    private let committed = Mutex<CommitHandler?>(nil)
 
     init(storage: any Storage) {
         self.storage = storage
@@ -25,7 +32,7 @@ final class TransactionTable: Sendable {
 
     /// Set once at boot by the event bus.
     func onCommit(_ handler: @escaping @Sendable ([EventRecord]) -> Void) {
-        committed.withLock { $0 = handler }
+        committed.withLock { $0 = CommitHandler(handler) }
     }
 
     func begin(owner: String) throws -> UInt64 {
@@ -55,7 +62,7 @@ final class TransactionTable: Sendable {
             throw PluginError(status: 500, code: "transaction_closed", detail: "Transaction \(handle) is not open.")
         }
         try entry.transaction.commit()
-        if !entry.actions.isEmpty, let handler = committed.withLock({ $0 }) { handler(entry.actions) }
+        if !entry.actions.isEmpty, let handler = committed.withLock({ $0 }) { handler.call(entry.actions) }
     }
 
     func rollback(_ handle: UInt64) {
