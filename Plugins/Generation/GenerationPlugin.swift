@@ -153,8 +153,15 @@ struct GenerationPlugin: Plugin {
         ctx.log.info("\(count) built-in worker(s), engines: \(engines.map(\.name).joined(separator: ", ")); queue timeout \(ctx.config.timeoutS) s, heartbeat timeout \(ctx.config.heartbeatTimeoutS) s")
     }
 
-    func stop() {
+    /// Shutting down: long polls answer "no job" now, and the built-in workers give their
+    /// running jobs back to the queue, attempt unspent, for another instance or the next start.
+    func drain() {
+        signal.close()
         runtime.workers.withLock { $0 }?.stop()
+    }
+
+    func stop() {
+        drain()
     }
 }
 

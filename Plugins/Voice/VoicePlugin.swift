@@ -108,8 +108,13 @@ struct VoicePlugin: Plugin {
         runtime.workers.withLock { $0 = workers }
     }
 
-    func stop() {
+    /// Shutting down: the workers finish the synthesis in hand (a second or so) and lease no more.
+    func drain() {
         runtime.workers.withLock { $0 }?.stop()
+    }
+
+    func stop() {
+        drain()
     }
 }
 

@@ -1,6 +1,4 @@
 import Foundation
-import Hummingbird
-import HummingbirdWebSocket
 import Logging
 import Son1kPluginKit
 
@@ -8,8 +6,8 @@ import Son1kPluginKit
 ///
 /// `init` does everything that can fail at start-up (and throws ``BootFailure`` for what
 /// must stop the process: an unreadable database, a route conflict, a hook-order cycle);
-/// a problem confined to one plugin only disables that plugin. `run` serves until SIGINT
-/// or SIGTERM.
+/// a problem confined to one plugin only disables that plugin. `run` (Kernel+Serving) serves
+/// until SIGTERM or SIGINT, then shuts down gracefully (Kernel+Shutdown).
 public final class Kernel: Sendable {
     public let config: KernelConfig
     public var settings: KernelSettings { config.settings }
@@ -134,57 +132,6 @@ public final class Kernel: Sendable {
                 logger.warning("plugin \(p.name): \(p.status.name) — \(reason)")
             } else {
                 logger.info("plugin \(p.name) \(p.manifest?.version ?? ""): \(p.status.name)")
-            }
-        }
-    }
-
-    // MARK: Serving
-
-    /// Serve HTTP until SIGINT/SIGTERM. `onListening` receives the URL once the socket is bound
-    /// (with port 0 the system picks a free port).
-    public func run(onListening: @escaping @Sendable (String) -> Void) async throws {
-        let responder = KernelResponder(kernel: self, router: router)
-        let app = Application(
-            responder: responder,
-            server: .http1WebSocketUpgrade { [self] request, _, _ in try await self.webSocketUpgrade(request) },
-            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "son1k"),
-            onServerRunning: { [settings] channel in
-                let port = channel.localAddress?.port ?? settings.port
-                onListening("http://\(settings.host):\(port)")
-            },
-            logger: logger
-        )
-        let dispatcher = Task { [events, handlers] in await events.runDispatcher(queue: handlers.queue) }
-        defer {
-            dispatcher.cancel()
-            scheduler.cancelAll()
-            plugins.stopAll()
-        }
-        // Every connection task inherits this preference: handlers start on blocking-safe threads.
-        try await withTaskExecutorPreference(handlers) {
-            try await app.runService()
-        }
-    }
-
-    func webSocketUpgrade(_ request: HTTPRequest) async throws -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
-        guard request.path?.split(separator: "?").first == "/api/events/ws" else { return .dontUpgrade }
-        var header = request.headerFields[.authorization]
-        if header == nil, let query = request.path?.split(separator: "?", maxSplits: 1).dropFirst().first {
-            let token = Son1kPluginKit.Request(method: "GET", path: "", rawQuery: String(query)).query("token")
-            header = token.map { "Bearer \($0)" }
-        }
-        let credentials = header
-        let principal = try await handlers.run { [self] in try authenticate(credentials).0 }
-        // Without a user the request falls through to the route, which answers 401.
-        guard let principal, principal.role == "user" || principal.role == "admin" else { return .dontUpgrade }
-        return .upgrade([:]) { [stream] inbound, outbound, _ in
-            let (id, events) = stream.subscribe(userID: principal.id)
-            defer { stream.cancel(id) }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { for try await _ in inbound {} }
-                group.addTask { for await text in events { try await outbound.write(.text(text)) } }
-                _ = try await group.next()
-                group.cancelAll()
             }
         }
     }

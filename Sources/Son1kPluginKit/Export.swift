@@ -39,7 +39,8 @@ public func export<P: Plugin>(_ type: P.Type) -> UnsafeRawPointer {
             guard let buffer else { return }
             free(buffer.pointee.data)
             buffer.pointee = son1k_buffer_t(data: nil, len: 0)
-        }
+        },
+        drain: { activeDriver!.drain() }
     ))
     exportedTable = table
     return UnsafeRawPointer(table)
@@ -61,6 +62,7 @@ protocol PluginDriver: AnyObject, Sendable {
     func handleEvent(_ topic: String, _ envelope: UnsafePointer<CChar>?, _ len: Int, _ txn: UInt64,
                      _ out: UnsafeMutablePointer<son1k_buffer_t>) -> son1k_status_t
     func handleCall(_ service: String, _ input: UnsafePointer<CChar>?, _ len: Int, _ out: UnsafeMutablePointer<son1k_buffer_t>) -> son1k_status_t
+    func drain()
     func stop()
 }
 
@@ -190,6 +192,7 @@ final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
         }
     }
 
+    func drain() { plugin.drain() }
     func stop() { plugin.stop() }
 
 }

@@ -26,7 +26,8 @@
 /// Lifecycle: `init()` and `register` run when the kernel loads the library (to read the
 /// manifest); `setUp` when the kernel initialises it with its validated config (throwing
 /// disables the plugin with the error as the reason); `start` once every plugin is
-/// initialised and migrations ran; `stop` at shutdown.
+/// initialised and migrations ran; `drain` when a graceful shutdown begins (SIGTERM), while
+/// requests still arrive; `stop` at the end of it.
 public protocol Plugin: Sendable {
     associatedtype Config: PluginConfig = NoConfig
 
@@ -38,6 +39,17 @@ public protocol Plugin: Sendable {
     func register(_ r: inout Registry<Config>)
     func setUp(_ ctx: Context<Config>) throws
     func start(_ ctx: Context<Config>) throws
+    /// A graceful shutdown began: stop taking background work and hand back what is running
+    /// (give leased jobs back to their queue without counting the attempt), so another
+    /// instance or the next start picks it up. Called once, before `stop`, on a kernel
+    /// thread; routes, events and service calls may still arrive until `stop`. Return within
+    /// a few seconds: the kernel's drain deadline (`shutdown_drain_s`) bounds the whole shutdown.
+    ///
+    /// ```swift
+    /// func drain() { runtime.workers.withLock { $0 }?.stop() }
+    /// ```
+    func drain()
+    /// The last call: release what `start` acquired. No context call may follow it.
     func stop()
 }
 
@@ -45,5 +57,6 @@ extension Plugin {
     public static var migrations: [Migration] { [] }
     public func setUp(_ ctx: Context<Config>) throws {}
     public func start(_ ctx: Context<Config>) throws {}
+    public func drain() {}
     public func stop() {}
 }

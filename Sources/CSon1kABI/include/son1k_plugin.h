@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define SON1K_ABI_MAJOR 1
-#define SON1K_ABI_MINOR 1
+#define SON1K_ABI_MINOR 2
 #define SON1K_ABI_VERSION ((SON1K_ABI_MAJOR << 16) | SON1K_ABI_MINOR)
 
 /** Name of the single symbol every plugin exports. */
@@ -338,11 +338,22 @@ typedef struct son1k_plugin_api {
     son1k_status_t (*handle_call)(const char *service, size_t service_len, const char *input,
                                   size_t input_len, son1k_buffer_t *out);
 
-    /** Called once at shutdown. No host function may be called after it returns. */
+    /** Called once at shutdown, after `drain`. No host function may be called after it returns. */
     void (*stop)(void);
 
     /** Release a buffer the plugin filled. */
     void (*free_buffer)(son1k_buffer_t *buffer);
+
+    /* Since 1.2 (the kernel checks struct_size). May be NULL: nothing to hand back. */
+
+    /**
+     * Called once when a graceful shutdown begins (SIGTERM or SIGINT), before `stop`, on a
+     * thread of the kernel's: stop taking new background work (job leases, polling loops) and
+     * hand back what is running, so another instance or the next start picks it up. Requests,
+     * events and calls may still arrive until `stop`. Return within a few seconds: the
+     * kernel's drain deadline (`shutdown_drain_s`, default 10 s) bounds the whole shutdown.
+     */
+    void (*drain)(void);
 } son1k_plugin_api_t;
 
 /** The signature of `son1k_plugin_entry`. */

@@ -29,6 +29,8 @@ public struct KernelSettings: Sendable {
     public var loginMaxFailuresPerAccount = 5
     public var loginMaxFailuresPerIP = 20
     public var loginWindowSeconds = 900
+    /// SIGTERM to exit: how long in-flight requests and due deliveries may take to finish.
+    public var shutdownDrainSeconds = 10.0
 
     public init() {}
 
@@ -93,6 +95,10 @@ public struct KernelConfig: Sendable {
         if let v = k["login"]["max_failures_per_account"].int { s.loginMaxFailuresPerAccount = v }
         if let v = k["login"]["max_failures_per_ip"].int { s.loginMaxFailuresPerIP = v }
         if let v = k["login"]["window_s"].int { s.loginWindowSeconds = v }
+        if let v = k["shutdown_drain_s"].double {
+            guard v > 0, v <= 3600 else { throw Invalid(description: "kernel.shutdown_drain_s must be more than 0 and at most 3600 seconds, not \(v)") }
+            s.shutdownDrainSeconds = v
+        }
 
         let env = { (name: String) -> String? in environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         if let v = env("SON1K_LISTEN") { try s.setListen(v) }

@@ -31,6 +31,8 @@ final class EventBus: Sendable {
     private let wake = WakeSignal()
     /// Told about every committed action (the WebSocket stream listens here).
     private let listeners = Mutex<[@Sendable ([EventRecord]) -> Void]>([])
+    /// Set at shutdown: the dispatcher returns once nothing is due.
+    private let finishing = Atomic<Bool>(false)
 
     init(storage: any Storage, transactions: TransactionTable, settings: KernelSettings, logger: Logger, metrics: MetricsRegistry) {
         self.storage = storage
@@ -126,8 +128,9 @@ final class EventBus: Sendable {
         var attempts: Int
     }
 
-    /// Deliver due actions until the task is cancelled. Blocking work (the outbox, the
-    /// subscribers) runs on `queue`, like request handlers.
+    /// Deliver due actions until the task is cancelled, or, after ``finishWhenIdle()``, until
+    /// nothing is due. Blocking work (the outbox, the subscribers) runs on `queue`, like
+    /// request handlers.
     func runDispatcher(queue: DispatchQueue) async {
         while !Task.isCancelled {
             let (batch, nextDue): ([Delivery], Int64?)
@@ -142,6 +145,7 @@ final class EventBus: Sendable {
                 (batch, nextDue) = ([], nil)
             }
             if batch.isEmpty {
+                if finishing.load(ordering: .acquiring) { return }
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
                 let waitMs = nextDue.map { min(max($0 - now, 1), 5000) } ?? 5000
                 await wake.wait(timeout: .milliseconds(waitMs))
@@ -151,6 +155,18 @@ final class EventBus: Sendable {
                 for delivery in batch { group.addTask { await queue.run { self.deliver(delivery) } } }
             }
         }
+    }
+
+    /// Shutdown: deliver what is due now, then let ``runDispatcher(queue:)`` return. Deliveries
+    /// due later (retries in backoff) stay pending for the next start.
+    func finishWhenIdle() {
+        finishing.store(true, ordering: .releasing)
+        wake.signal()
+    }
+
+    /// Deliveries not yet made, due now or later.
+    func pendingDeliveries() throws -> Int {
+        try storage.query("SELECT COUNT(*) AS n FROM kernel_deliveries WHERE status = 'pending'", []).first?["n"]?.int ?? 0
     }
 
     func dueDeliveries(limit: Int) throws -> [Delivery] {

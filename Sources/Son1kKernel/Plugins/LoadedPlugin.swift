@@ -106,6 +106,13 @@ public final class LoadedPlugin: @unchecked Sendable {
         return .success(bytes)
     }
 
+    /// A graceful shutdown began: the plugin hands back its background work. Plugins built
+    /// before ABI 1.2 have no `drain` and are only stopped.
+    func drain() {
+        guard Int(api.pointee.struct_size) >= MemoryLayout<son1k_plugin_api_t>.size, let drain = api.pointee.drain else { return }
+        drain()
+    }
+
     /// Copy a plugin-owned buffer and release it with the plugin's `free_buffer`.
     func take(_ buffer: inout son1k_buffer_t) -> [UInt8] {
         guard let data = buffer.data else { return [] }

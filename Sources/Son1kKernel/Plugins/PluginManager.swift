@@ -204,11 +204,12 @@ public final class PluginManager: @unchecked Sendable {
         return subs
     }
 
+    /// Every running plugin, in load order.
+    var running: [LoadedPlugin] { loadOrder.compactMap { byName[$0] }.filter { $0.status == .running } }
+
+    /// The end of a shutdown, dependants first.
     func stopAll() {
-        for name in loadOrder.reversed() {
-            guard let plugin = byName[name], plugin.status == .running else { continue }
-            plugin.api.pointee.stop?()
-        }
+        for plugin in running.reversed() { plugin.api.pointee.stop?() }
     }
 
     // MARK: Services

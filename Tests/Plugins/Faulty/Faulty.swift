@@ -40,11 +40,13 @@ struct FaultyPlugin: Plugin {
             return try .json(try ctx.call(body["service"].string ?? "", body["input"]))
         }
 
-        // A slow producer streaming numbered lines: records how far it got when the client
-        // went away, so tests can see that a streaming handler learns of it and stops.
+        // A slow producer streaming numbered lines (100 a second, `?lines=` of them, 3000 by
+        // default): records how far it got when the client went away, so tests can see that a
+        // streaming handler learns of it and stops, and that a shutdown lets it finish.
         r.post("/api/faulty/stream", auth: .public, summary: "Stream numbered lines until the client leaves", stream: true) { req, ctx in
+            let lines = req.query("lines").flatMap { Int($0) } ?? 3000
             let out = try req.startStream(headers: [("Content-Type", "application/x-ndjson")])
-            for n in 0..<3000 {
+            for n in 0..<lines {
                 do {
                     try out.write(json: ["n": .number(Double(n))])
                 } catch let error as PluginError where error.code == "client_gone" {

@@ -1,4 +1,5 @@
 import Foundation
+import Son1kKernel
 import Son1kPluginKit
 import Testing
 
@@ -64,7 +65,7 @@ import Testing
         let future = try await k.plugin("future")
         #expect(future["state"] == "failed")
         let reason = future["reason"].string ?? ""
-        #expect(reason.contains("ABI 2.0") && reason.contains("speaks 1.1"), "reason: \(reason)")
+        #expect(reason.contains("ABI 2.0") && reason.contains("speaks 1.\(PluginLibrary.kernelABIMinor)"), "reason: \(reason)")
         try await expectOthersStillWork(k)
     }
 

@@ -8,23 +8,11 @@ import Testing
     @Test func aStreamingHandlerLearnsWhenItsClientLeaves() async throws {
         let k = try await TestKernel.start([.hello, .faulty()])
         defer { k.stop() }
-        let curl = Process()
-        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = ["-sN", "-X", "POST", k.baseURL + "/api/faulty/stream"]
-        let out = Pipe()
-        curl.standardOutput = out
-        try curl.run()
+        let client = try StreamingRequest(k.baseURL + "/api/faulty/stream")
         // The first line arrives while the handler has ~30 s of lines still to write.
-        var received: [UInt8] = []
-        while !received.contains(UInt8(ascii: "\n")) {
-            let data = out.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            received += data
-        }
-        let first = received.split(separator: UInt8(ascii: "\n")).first.map { try? JSONValue.parse(Array($0)) } ?? nil
-        #expect(first?["n"] == 0, "\(String(decoding: received, as: UTF8.self))")
-        kill(curl.processIdentifier, SIGKILL)
-        curl.waitUntilExit()
+        let line = client.firstLine()
+        #expect((try? JSONValue.parse(line))?["n"] == 0, "\(String(decoding: line, as: UTF8.self))")
+        client.kill()
 
         let gone = try await poll("the handler to see its client leave", timeout: .seconds(15), every: .milliseconds(50)) { () -> JSONValue? in
             let items = try await k.request("GET", "/api/faulty/received").json["items"].array ?? []

@@ -8,14 +8,14 @@ import Synchronization
 final class EventSocket: Sendable {
     private let received = Mutex<[JSONValue]>([])
     private let connected = Mutex(false)
-    private let task = Mutex<Task<Void, any Error>?>(nil)
+    private let task = Mutex<Task<WebSocketCloseFrame?, any Error>?>(nil)
 
     /// Connect as the holder of `token`; returns once the socket is open.
     static func open(_ k: TestKernel, token: String) async throws -> EventSocket {
         let socket = EventSocket()
         let url = k.baseURL.replacingOccurrences(of: "http://", with: "ws://") + "/api/events/ws?token=\(token)"
         let task = Task {
-            _ = try await WebSocketClient.connect(url: url, logger: Logger(label: "test-ws")) { inbound, _, _ in
+            try await WebSocketClient.connect(url: url, logger: Logger(label: "test-ws")) { inbound, _, _ in
                 socket.connected.withLock { $0 = true }
                 for try await message in inbound.messages(maxSize: 1 << 20) {
                     if case .text(let text) = message, let event = try? JSONValue.parse(Array(text.utf8)) {
@@ -33,4 +33,19 @@ final class EventSocket: Sendable {
     var events: [JSONValue] { received.withLock { $0 } }
 
     func close() { task.withLock { $0 }?.cancel() }
+
+    /// Waits until the server closes the connection; returns the close frame it sent (nil
+    /// when the connection ended without one).
+    func closedByServer(timeout: Duration) async throws -> WebSocketCloseFrame? {
+        guard let task = task.withLock({ $0 }) else { return nil }
+        return try await withThrowingTaskGroup(of: WebSocketCloseFrame?.self) { group in
+            group.addTask { try await task.value }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw TestFailure("the server did not close the WebSocket within \(timeout)")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
 }

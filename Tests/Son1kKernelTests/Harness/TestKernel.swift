@@ -117,6 +117,31 @@ final class TestKernel: @unchecked Sendable {
         p.waitUntilExit()
     }
 
+    /// SIGTERM, then wait up to `timeout` for the process to exit; returns its exit status
+    /// and how long it took. The data directory stays (for a restart or a look inside).
+    func terminate(timeout: Duration) async throws -> (status: Int32, exited: Bool, seconds: Double) {
+        let start = ContinuousClock.now
+        try send(SIGTERM)
+        let (status, exited) = try await waitForExit(timeout: timeout)
+        let elapsed = ContinuousClock.now - start
+        return (status, exited, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    /// Send a signal to the running process.
+    func send(_ signo: Int32) throws {
+        guard let p = process, p.isRunning else { throw TestFailure("son1k is not running") }
+        Foundation.kill(p.processIdentifier, signo)
+    }
+
+    /// Wait up to `timeout` for the process to exit: its status, and whether it exited (rather
+    /// than died of a signal).
+    func waitForExit(timeout: Duration) async throws -> (status: Int32, exited: Bool) {
+        guard let p = process else { throw TestFailure("son1k was not started") }
+        _ = try await poll("son1k to exit", timeout: timeout, every: .milliseconds(10)) { p.isRunning ? nil : true }
+        p.waitUntilExit()
+        return (p.terminationStatus, p.terminationReason == .exit)
+    }
+
     /// SIGTERM and wait, then remove the data directory.
     func stop() {
         if let p = process, p.isRunning {

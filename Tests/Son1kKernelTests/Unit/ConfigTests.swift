@@ -24,6 +24,16 @@ import Testing
         #expect(config.plugins.map(\.name) == ["hello"])
     }
 
+    @Test func theShutdownDrainDefaultsToTenSecondsAndRefusesNonsense() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID()).json").path
+        try Data(#"{"plugins":[]}"#.utf8).write(to: URL(fileURLWithPath: path))
+        #expect(try KernelConfig.load(path: path, environment: [:]).settings.shutdownDrainSeconds == 10)
+        try Data(#"{"kernel":{"shutdown_drain_s":2.5},"plugins":[]}"#.utf8).write(to: URL(fileURLWithPath: path))
+        #expect(try KernelConfig.load(path: path, environment: [:]).settings.shutdownDrainSeconds == 2.5)
+        try Data(#"{"kernel":{"shutdown_drain_s":0},"plugins":[]}"#.utf8).write(to: URL(fileURLWithPath: path))
+        #expect { try KernelConfig.load(path: path, environment: [:]) } throws: { "\($0)".contains("shutdown_drain_s") }
+    }
+
     @Test func aBadManifestIsRefusedWithTheReason() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID()).json").path
         try Data(#"{"plugins":[{"name":"Hello World"}]}"#.utf8).write(to: URL(fileURLWithPath: path))
