@@ -19,8 +19,29 @@ BIN=$(cd .build/release && pwd)
 
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
 base="http://127.0.0.1:$port"
+
+serve() {  # serve CONFIG BASE_URL: starts son1k in the background ($server), returns once it answers
+    SON1K_ADMIN_PASSWORD=bench-admin-pass SON1K_LOG_LEVEL=warning "$BIN/son1k" serve --config "$1" >"$1.log" 2>&1 &
+    server=$!
+    until curl -sf "$2/health" >/dev/null; do
+        kill -0 $server 2>/dev/null || { cat "$1.log"; exit 1; }
+    done
+}
+register() {  # register BASE_URL: a new user's token
+    curl -sf -X POST "$1/api/auth/register" -d '{"email":"bench@example.com","username":"bench","password":"bench-password"}' \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
+}
+write_script() {  # write_script TOKEN: the wrk script posting one greeting per request
+    cat <<LUA
+wrk.method = "POST"
+wrk.body = '{"name":"bench"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $1"
+LUA
+}
 cat > "$work/plugins.json" <<JSON
 { "kernel": { "listen": "127.0.0.1:$port", "data_dir": "$work/data", "bcrypt_cost": 4 },
   "plugins": [ { "name": "hello", "library": "Son1kHello" },
@@ -36,21 +57,11 @@ JSON
 
 # Start-up to first served request, all plugins loaded.
 start_ns=$(date +%s%N)
-SON1K_ADMIN_PASSWORD=bench-admin-pass SON1K_LOG_LEVEL=warning "$BIN/son1k" serve --config "$work/plugins.json" >"$work/server.log" 2>&1 &
-server=$!
-until curl -sf "$base/health" >/dev/null; do
-    kill -0 $server 2>/dev/null || { cat "$work/server.log"; exit 1; }
-done
+serve "$work/plugins.json" "$base"
 startup_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
 
-token=$(curl -sf -X POST "$base/api/auth/register" -d '{"email":"bench@example.com","username":"bench","password":"bench-password"}' \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-cat > "$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '{"name":"bench"}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $token"
-LUA
+token=$(register "$base")
+write_script "$token" > "$work/post.lua"
 
 # Unique generation ids per request (and per run: the clock is part of the id).
 cat > "$work/record.lua" <<LUA
@@ -170,7 +181,58 @@ read limits_rps limits_p99 < <(median "${runs[limits]}")
 read record_rps record_p99 < <(median "${runs[record]}")
 read pool_rps pool_p99 < <(median "${runs[pool]}")
 
+# Commit cost over time: does the thousandth write cost what the first did? A fresh server on
+# a fresh database (the hello plugin's write route, the C plugin subscribed to its action, as
+# above): the write route's rate on one connection, then 50 000 more writes over 32
+# connections, then, once their deliveries are made, the one-connection rate again.
+kill $server 2>/dev/null || true
+wait $server 2>/dev/null || true
+fresh_port=$(free_port)
+fresh_base="http://127.0.0.1:$fresh_port"
+cat > "$work/fresh.json" <<JSON
+{ "kernel": { "listen": "127.0.0.1:$fresh_port", "data_dir": "$work/fresh", "bcrypt_cost": 4 },
+  "plugins": [ { "name": "hello", "library": "Son1kHello" },
+               { "name": "cplugin", "library": "$BIN/libSon1kTestCPlugin.so" } ] }
+JSON
+serve "$work/fresh.json" "$fresh_base"
+fresh_token=$(register "$fresh_base")
+WRITES=${BENCH_WRITES:-50000}
+write_script "$fresh_token" > "$work/fresh_post.lua"
+one_connection() {  # prints requests/s of the write route over one connection
+    wrk -t1 -c1 -d"$DURATION" -s "$work/fresh_post.lua" "$fresh_base/api/hello/greetings" \
+        | python3 -c 'import re,sys; print("%.0f" % float(re.search(r"Requests/sec:\s+([\d.]+)", sys.stdin.read()).group(1)))'
+}
+db_wait() {  # db_wait SQL OP N: polls the fresh database until the SQL's count OP N (>= or ==), at most 590 s
+    python3 - "$work/fresh/son1k.db" "$1" "$2" "$3" <<'PY'
+import operator, sqlite3, sys, time
+path, sql, op, n = sys.argv[1], sys.argv[2], {">=": operator.ge, "==": operator.eq}[sys.argv[3]], int(sys.argv[4])
+db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+deadline = time.time() + 590
+while not op(db.execute(sql).fetchone()[0], n):
+    if time.time() > deadline: sys.exit(f"timed out waiting for {sql} {sys.argv[3]} {n}")
+    time.sleep(0.2)
+PY
+}
+fill() {  # writes greetings over $CONNECTIONS connections until the database holds $WRITES
+    wrk -t1 -c"$CONNECTIONS" -d600s -s "$work/fresh_post.lua" "$fresh_base/api/hello/greetings" >/dev/null &
+    local filler=$!
+    db_wait "SELECT COUNT(*) FROM hello_greetings" ">=" "$WRITES"
+    kill -INT $filler 2>/dev/null || true
+    wait $filler 2>/dev/null || true
+}
+# The C plugin has received every greeting's action.
+outbox_drained() { db_wait "SELECT COUNT(*) FROM kernel_deliveries WHERE status = 'pending'" "==" 0; }
+write_fresh_rps=$(one_connection)
+outbox_drained
+fill
+outbox_drained
+writes_done=$(python3 -c "import sqlite3,sys; print(sqlite3.connect('file:$work/fresh/son1k.db?mode=ro', uri=True).execute('SELECT COUNT(*) FROM hello_greetings').fetchone()[0])")
+write_after_rps=$(one_connection)
+kill $server 2>/dev/null || true
+wait $server 2>/dev/null || true
+
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
+write_after_ratio=$(ratio "$write_after_rps" "$write_fresh_rps")
 swift_ratio=$(ratio "$swift_rps" "$native_rps")
 c_ratio=$(ratio "$c_rps" "$native_rps")
 write_ratio=$(ratio "$write_rps" "$native_rps")
@@ -201,6 +263,9 @@ community_pool_page: ${pool_rps} req/s, p99 ${pool_p99} ms   (GET /api/community
 lyrics_offline_generation_median_ms: ${lyrics_p50}   (${lyrics_count} generations, one at a time; greeting ${hello_p50} ms)
 voice_embedded_realtime_factor: ${voice_rtf}   (20 words, ${voice_audio} s of speech in ${voice_render} s)
 plugin_vs_native_throughput_ratio: ${swift_ratio}
+write_route_fresh_one_connection: ${write_fresh_rps} req/s   (POST /api/hello/greetings, fresh database)
+write_route_after_50k_one_connection: ${write_after_rps} req/s   (the same server after ${writes_done} writes)
+write_route_after_50k_vs_fresh: ${write_after_ratio}
 TXT
 )
 echo "$lines"
@@ -228,6 +293,21 @@ kernel-native route measured in the same run.
 
 Command: \`make bench\` (\`BENCH_DURATION\`, \`BENCH_CONNECTIONS\` and \`BENCH_ROUNDS\` change the wrk runs,
 \`BENCH_JOBS\` the queue run).
+
+## Commit cost over time
+
+A second server in the same run, on a fresh database with the hello and C plugins: the write
+route (d) over one connection (\`wrk -t1 -c1 -d${DURATION}\`), then ${writes_done} writes in all
+over ${CONNECTIONS} connections, and, once the C plugin has received every action they
+published, the one-connection rate again. A commit must cost what the first one did.
+
+| figure | fresh database | after ${writes_done} writes | ratio |
+|---|---|---|---|
+| (d′) write route, one connection | ${write_fresh_rps} req/s | ${write_after_rps} req/s | **write_route_after_50k_vs_fresh: ${write_after_ratio}** |
+
+The write route's ratio to the native route (d)/(a) is ${write_ratio} in this run. (Before
+the commit handler moved out of a \`Mutex\`-held closure, this route fell from 1 498 to 256
+req/s after 32 600 writes; see docs/DECISIONS.md.)
 
 ## Generation
 
