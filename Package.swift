@@ -55,6 +55,7 @@ let package = Package(
         .library(name: "Son1kTestFaulty", type: .dynamic, targets: ["Son1kTestFaulty"]),
         .library(name: "Son1kTestPlays", type: .dynamic, targets: ["Son1kTestPlays"]),
         .library(name: "Son1kTestOtherSwift", type: .dynamic, targets: ["Son1kTestOtherSwift"]),
+        .library(name: "Son1kTestDuplicates", type: .dynamic, targets: ["Son1kTestDuplicates"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -109,6 +110,7 @@ let package = Package(
         swiftPlugin("Son1kTestFaulty", path: "Tests/Plugins/Faulty"),
         swiftPlugin("Son1kTestPlays", path: "Tests/Plugins/Plays"),
         cPlugin("Son1kTestOtherSwift", path: "Tests/Plugins/OtherSwift"),
+        swiftPlugin("Son1kTestDuplicates", path: "Tests/Plugins/Duplicates"),
         .testTarget(
             name: "Son1kKernelTests",
             dependencies: [

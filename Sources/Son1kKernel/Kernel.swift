@@ -76,6 +76,7 @@ public final class Kernel: Sendable {
             throw BootFailure(description: conflict.description)
         }
         try plugins.resolveHookOrder()
+        try plugins.claimServices()
         self.router = router
         self.routes = routes
         routes.bind(self)

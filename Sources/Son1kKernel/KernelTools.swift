@@ -49,6 +49,7 @@ public enum KernelTools {
         for target in KernelRoutes().all { try? router.add(method: target.spec.method, path: target.spec.path, owner: "the kernel", target: target) }
         do { try manager.mountRoutes(into: &router) } catch { problems.append("\(error)") }
         do { try manager.resolveHookOrder() } catch { problems.append("\(error)") }
+        do { try manager.claimServices() } catch { problems.append("\(error)") }
         for p in manager.plugins where p.status.reason != nil && p.status != .disabled("disabled in plugins.json") {
             problems.append("\(p.name): \(p.status.name) — \(p.status.reason!)")
         }

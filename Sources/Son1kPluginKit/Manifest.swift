@@ -153,6 +153,10 @@ public struct Manifest: Codable, Sendable {
     public var subscriptions: [SubscriptionSpec]
     public var services: [String]
     public var migrations: [Migration]
+    /// Mistakes the SDK found while the plugin registered (a handler registered twice, a
+    /// config constraint on a field that does not exist). The kernel refuses a plugin whose
+    /// manifest lists any, and names each.
+    public var problems: [String]
 
     public init(name: String, version: String, description: String = "", requires: [Requirement] = []) {
         self.name = name
@@ -164,10 +168,11 @@ public struct Manifest: Codable, Sendable {
         self.subscriptions = []
         self.services = []
         self.migrations = []
+        self.problems = []
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, version, description, requires, routes, subscriptions, services, migrations
+        case name, version, description, requires, routes, subscriptions, services, migrations, problems
         case configSchema = "config_schema"
     }
 
@@ -182,6 +187,22 @@ public struct Manifest: Codable, Sendable {
         subscriptions = try c.decodeIfPresent([SubscriptionSpec].self, forKey: .subscriptions) ?? []
         services = try c.decodeIfPresent([String].self, forKey: .services) ?? []
         migrations = try c.decodeIfPresent([Migration].self, forKey: .migrations) ?? []
+        problems = try c.decodeIfPresent([String].self, forKey: .problems) ?? []
+    }
+
+    /// Why the kernel must refuse this manifest: the problems its SDK listed, plus what a
+    /// hand-written (C) manifest can get wrong the same way — a route, a subscription or a
+    /// service declared twice. Empty when it is sound.
+    package var registrationProblems: [String] {
+        var found = problems
+        func twice<Key: Hashable>(_ keys: [Key], _ describe: (Key) -> String) {
+            var seen = Set<Key>()
+            for key in keys where !seen.insert(key).inserted { found.append("\(describe(key)) is registered twice") }
+        }
+        twice(routes.map { "\($0.method) \($0.path)" }) { "the route \($0)" }
+        twice(subscriptions.map { "\($0.kind.rawValue) \($0.topic)" }) { "the \($0.split(separator: " ")[0]) handler for '\($0.split(separator: " ")[1])'" }
+        twice(services) { "the service '\($0)'" }
+        return found
     }
 }
 

@@ -42,6 +42,13 @@ public enum ConfigConstraint: Sendable {
     public static func range(_ key: String, _ range: ClosedRange<Int>) -> ConfigConstraint {
         .range(key, Double(range.lowerBound)...Double(range.upperBound))
     }
+
+    /// The field the constraint refines (its snake_case name).
+    var key: String {
+        switch self {
+        case .range(let key, _), .oneOf(let key, _), .secret(let key), .describe(let key, _): return key
+        }
+    }
 }
 
 enum ConfigCoding {
@@ -65,6 +72,14 @@ enum ConfigCoding {
             for (k, v) in given { merged[k] = v }
         }
         return try decoder().decode(C.self, from: merged.encoded())
+    }
+
+    /// Constraints that name no field of `C` (a typo would otherwise be ignored).
+    static func problems<C: PluginConfig>(_ type: C.Type) -> [String] {
+        let fields = Set(Mirror(reflecting: C()).children.compactMap { $0.label }.map { snakeCase($0.hasPrefix("_") ? String($0.dropFirst()) : $0) })
+        return C.constraints.map(\.key).filter { !fields.contains($0) }.map {
+            "the config constraint names '\($0)', which is not a field of the config (fields: \(fields.sorted().joined(separator: ", ")))"
+        }
     }
 
     /// The JSON Schema of `C`, derived from its default value.

@@ -22,6 +22,9 @@ public struct Registry<Config: PluginConfig> {
     var hooks: [String: (spec: SubscriptionSpec, handler: HookHandler)] = [:]
     var actions: [String: (spec: SubscriptionSpec, handler: ActionHandler)] = [:]
     var services: [String: ServiceHandler] = [:]
+    /// Registrations that replaced an earlier one: reported in the manifest, so the kernel
+    /// refuses the plugin instead of one handler silently winning.
+    var duplicates: [String] = []
 
     init() {}
 
@@ -74,17 +77,20 @@ public struct Registry<Config: PluginConfig> {
     /// first), then plugin name.
     public mutating func onHook(_ topic: String, priority: Int = 0, before: [String] = [], after: [String] = [],
                                 _ handler: @escaping HookHandler) {
+        if hooks[topic] != nil { duplicates.append("the hook handler for '\(topic)' is registered twice") }
         hooks[topic] = (SubscriptionSpec(topic: topic, kind: .hook, priority: priority, before: before, after: after), handler)
     }
 
     /// Subscribe to an action: delivered after the publisher committed, at least once
     /// (use `event.id` to stay idempotent). Throw to have it retried with backoff.
     public mutating func onAction(_ topic: String, _ handler: @escaping ActionHandler) {
+        if actions[topic] != nil { duplicates.append("the action handler for '\(topic)' is registered twice") }
         actions[topic] = (SubscriptionSpec(topic: topic, kind: .action), handler)
     }
 
     /// Offer a service other plugins reach with `ctx.call(name, input)`.
     public mutating func service(_ name: String, _ handler: @escaping ServiceHandler) {
+        if services[name] != nil { duplicates.append("the service '\(name)' is registered twice") }
         services[name] = handler
     }
 }

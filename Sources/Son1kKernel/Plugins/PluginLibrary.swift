@@ -58,6 +58,10 @@ public struct PluginLibrary: @unchecked Sendable {
         } catch {
             throw Refusal(description: "the manifest is not valid: \(error)")
         }
+        let problems = manifest.registrationProblems
+        guard problems.isEmpty else {
+            throw Refusal(description: "the plugin '\(manifest.name)' registered wrongly: \(problems.joined(separator: "; "))")
+        }
         for required in [api.pointee.`init` != nil, api.pointee.handle_request != nil, api.pointee.handle_event != nil,
                          api.pointee.handle_call != nil, api.pointee.free_buffer != nil] where !required {
             throw Refusal(description: "the plugin table lacks a required function")

@@ -186,9 +186,24 @@ public final class PluginManager: @unchecked Sendable {
             let message = String(decoding: plugin.take(&err), as: UTF8.self)
             if status != Int32(SON1K_OK) { plugin.status = .failed("start failed: \(message)") }
         }
-        for p in plugins where p.status == .running {
-            for service in p.manifest?.services ?? [] { serviceProviders[service] = p }
+    }
+
+    /// Which plugin answers each service; throws when two plugins offer the same one (a call
+    /// would otherwise reach whichever loaded last). A provider that later fails to start
+    /// answers nothing: calls check its status.
+    func claimServices() throws {
+        var providers: [String: LoadedPlugin] = [:]
+        for name in loadOrder {
+            guard let plugin = byName[name], plugin.status.isUsable else { continue }
+            for service in plugin.manifest?.services ?? [] {
+                if let other = providers[service] {
+                    let both = [other.name, name].sorted()
+                    throw BootFailure(description: "the service '\(service)' is offered by both plugin '\(both[0])' and plugin '\(both[1])'")
+                }
+                providers[service] = plugin
+            }
         }
+        serviceProviders = providers
     }
 
     /// What the event bus needs: running subscribers per topic, in hook order.

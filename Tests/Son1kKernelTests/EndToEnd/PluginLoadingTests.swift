@@ -128,6 +128,30 @@ import Testing
         #expect(k.log.contains("route conflict: GET /api/hello/{name} is claimed by both plugin 'conflict' and plugin 'hello'"), "log: \(k.log)")
     }
 
+    @Test func aPluginThatRegistersSomethingTwiceIsRefusedNamingItselfAndEachName() async throws {
+        let k = try await TestKernel.start([.hello, .cplugin, PluginSpec(name: "duplicates", library: "Son1kTestDuplicates")])
+        defer { k.stop() }
+        let plugin = try await k.plugin("duplicates")
+        #expect(plugin["state"] == "failed")
+        let reason = plugin["reason"].string ?? ""
+        for mistake in ["the plugin 'duplicates' registered wrongly", "the action handler for 'hello.greeted' is registered twice",
+                        "the service 'duplicates.echo' is registered twice", "the route GET /api/duplicates/ping is registered twice",
+                        "the config constraint names 'max_per_huor'"] {
+            #expect(reason.contains(mistake), "\(mistake) — reason: \(reason)")
+        }
+        #expect(try await k.request("GET", "/api/duplicates/ping").status == 404)
+        try await expectOthersStillWork(k)
+    }
+
+    @Test func twoPluginsOfferingOneServiceFailStartUpNamingBoth() async throws {
+        let k = try TestKernel(plugins: [.hello, PluginSpec(name: "duplicates", library: "Son1kTestDuplicates")],
+                               environment: ["SON1K_TEST_DUPLICATES": "service"])
+        defer { k.stop() }
+        await #expect(throws: TestFailure.self) { try await k.launch() }
+        #expect(k.process?.terminationStatus == 2)
+        #expect(k.log.contains("the service 'hello.greet' is offered by both plugin 'duplicates' and plugin 'hello'"), "log: \(k.log)")
+    }
+
     @Test func aHandlerThatThrowsYieldsProblemJSONNamingThePluginAndTheNextRequestSucceeds() async throws {
         let k = try await TestKernel.start([.hello, .faulty()])
         defer { k.stop() }
