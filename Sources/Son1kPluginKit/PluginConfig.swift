@@ -76,23 +76,19 @@ enum ConfigCoding {
 
     /// Constraints that name no field of `C` (a typo would otherwise be ignored).
     static func problems<C: PluginConfig>(_ type: C.Type) -> [String] {
-        let fields = Set(Mirror(reflecting: C()).children.compactMap { $0.label }.map { snakeCase($0.hasPrefix("_") ? String($0.dropFirst()) : $0) })
+        let fields = Set((JSONSchema.of(C.self)["properties"].object ?? [:]).keys)
         return C.constraints.map(\.key).filter { !fields.contains($0) }.map {
             "the config constraint names '\($0)', which is not a field of the config (fields: \(fields.sorted().joined(separator: ", ")))"
         }
     }
 
-    /// The JSON Schema of `C`, derived from its default value.
+    /// The JSON Schema of `C`: derived from the type (``JSONSchema``), with each field's
+    /// default from `C()` and the constraints applied. Nothing is required at the top (every
+    /// field has its default) and unknown fields are refused, so a mistyped setting is caught.
     static func schema<C: PluginConfig>(_ type: C.Type) -> JSONValue {
         let defaults = (try? JSONValue.parse(encoder().encode(C()))) ?? [:]
-        var properties: [String: JSONValue] = [:]
-        for child in Mirror(reflecting: C()).children {
-            guard let label = child.label else { continue }
-            let key = snakeCase(label.hasPrefix("_") ? String(label.dropFirst()) : label)
-            var prop = schema(of: child.value)
-            prop["default"] = defaults[key]
-            properties[key] = prop
-        }
+        var properties = JSONSchema.of(C.self)["properties"].object ?? [:]
+        for (key, value) in defaults.object ?? [:] where properties[key] != nil { properties[key]?["default"] = value }
         for constraint in C.constraints {
             switch constraint {
             case .range(let key, let r):
@@ -108,44 +104,5 @@ enum ConfigCoding {
             }
         }
         return ["type": "object", "properties": .object(properties), "additionalProperties": false]
-    }
-
-    static func schema(of value: Any) -> JSONValue {
-        switch value {
-        case is Bool: return ["type": "boolean"]
-        case is Int, is Int64, is Int32, is UInt, is UInt64, is UInt32: return ["type": "integer"]
-        case is Double, is Float: return ["type": "number"]
-        case is String: return ["type": "string"]
-        default: break
-        }
-        let mirror = Mirror(reflecting: value)
-        switch mirror.displayStyle {
-        case .optional:
-            if let wrapped = mirror.children.first?.value {
-                var s = schema(of: wrapped)
-                s["type"] = .array([s["type"], "null"])
-                return s
-            }
-            return [:]
-        case .collection, .set:
-            let itemType = String(describing: type(of: value))
-            var items: JSONValue = [:]
-            if let first = mirror.children.first?.value { items = schema(of: first) }
-            else if itemType.contains("<String>") { items = ["type": "string"] }
-            else if itemType.contains("<Int>") { items = ["type": "integer"] }
-            else if itemType.contains("<Double>") { items = ["type": "number"] }
-            return ["type": "array", "items": items]
-        case .dictionary:
-            return ["type": "object"]
-        case .struct, .class:
-            var props: [String: JSONValue] = [:]
-            for child in mirror.children {
-                guard let label = child.label else { continue }
-                props[snakeCase(label)] = schema(of: child.value)
-            }
-            return ["type": "object", "properties": .object(props)]
-        default:
-            return [:]
-        }
     }
 }

@@ -2,7 +2,8 @@ import Foundation
 import Son1kPluginKit
 
 /// Validates JSON against the subset of JSON Schema plugins use for their config:
-/// `type`, `properties`, `required`, `additionalProperties: false`, `enum`, `minimum`,
+/// `type`, `properties`, `required`, `additionalProperties` (false, or the schema of every other
+/// member), `enum`, `minimum`,
 /// `maximum`, `minLength`, `maxLength`, `pattern`, `items`.
 ///
 /// Each violation names the field (`max_per_hour`, `tiers[2].price`) and the reason.
@@ -44,6 +45,8 @@ public enum SchemaValidator {
             for (name, member) in object.sorted(by: { $0.key < $1.key }) {
                 if let sub = properties[name] {
                     check(member, sub, join(path, name), &errors)
+                } else if case .object(let values) = schema["additionalProperties"], !values.isEmpty {
+                    check(member, schema["additionalProperties"], join(path, name), &errors)
                 } else if schema["additionalProperties"] == .bool(false) {
                     errors.append("\(join(path, name)): is not a known setting (known: \(properties.keys.sorted().joined(separator: ", ")))")
                 }
