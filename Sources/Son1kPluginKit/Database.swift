@@ -18,6 +18,7 @@ public enum SQLValue: Sendable, Hashable, Encodable, ExpressibleByStringLiteral,
         switch json {
         case .null: self = .null
         case .bool(let b): self = .bool(b)
+        case .integer(let i): self = .int(i)
         case .number(let n): self = n.rounded() == n && abs(n) < 9.0e18 ? .int(Int64(n)) : .double(n)
         case .string(let s): self = .text(s)
         case .array, .object: self = .text(json.jsonString)
@@ -104,9 +105,7 @@ public struct Database: Sendable {
     /// Run a query and decode each row (column names in snake_case map to camelCase properties).
     public func query<T: Decodable>(_ type: T.Type, _ sql: String, _ params: [SQLValue] = []) throws -> [T] {
         let out = try run(sql, params, host.api.pointee.db_query!)
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode([T].self, from: Data(out))
+        return try JSONValueDecoder.decode([T].self, from: JSONValue.parse(out))
     }
 
     /// The first row of a query, decoded, or `nil`.

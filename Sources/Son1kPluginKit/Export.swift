@@ -154,7 +154,7 @@ final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
         guard let context else { return Int32(SON1K_ERR_FAILED) }
         do {
             let bytes = envelope.map { Array(UnsafeRawBufferPointer(start: $0, count: len)) } ?? []
-            let event = try JSONDecoder().decode(Event.self, from: Data(bytes))
+            let event = try JSONValueDecoder.decode(Event.self, from: JSONValue.parse(bytes))
             switch event.kind {
             case .hook:
                 guard let hook = registry.hooks[topic] else { return Int32(SON1K_OK) }

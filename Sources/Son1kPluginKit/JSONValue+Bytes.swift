@@ -79,11 +79,12 @@ enum JSONBytes {
             case UInt8(ascii: "t"): return try expect("true", .bool(true))
             case UInt8(ascii: "f"): return try expect("false", .bool(false))
             case UInt8(ascii: "n"): return try expect("null", .null)
-            default: return .number(try number())
+            default: return try number()
             }
         }
 
-        mutating func number() throws -> Double {
+        /// An integer that fits 64 bits stays exact (`.integer`); anything else is a `.number`.
+        mutating func number() throws -> JSONValue {
             let start = index
             if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
             let digitsStart = index
@@ -102,8 +103,10 @@ enum JSONBytes {
                 while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
                 guard index > exponent else { throw fail() }
             }
-            guard let n = Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)) else { throw fail() }
-            return n
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            if index - start < 20, !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), let exact = Int64(text) { return .integer(exact) }
+            guard let n = Double(text) else { throw fail() }
+            return .number(n)
         }
 
         mutating func string() throws -> String {
@@ -177,6 +180,7 @@ enum JSONBytes {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .integer(let i): out.append(contentsOf: String(i).utf8)
         case .number(let n):
             if !n.isFinite { out.append(contentsOf: "null".utf8) }
             else if n.rounded() == n, abs(n) < 9.0e15 { out.append(contentsOf: String(Int64(n)).utf8) }

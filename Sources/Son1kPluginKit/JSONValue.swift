@@ -6,10 +6,17 @@ import Foundation
 /// let id = event.data["generation_id"].string
 /// let count = rows.first?["plays"].int ?? 0
 /// ```
+///
+/// Integers that fit 64 bits are kept exactly (`.integer`), so ids and byte counts above 2^53
+/// survive a round trip; other numbers are `.number`. The two compare (and hash) by value:
+/// `.integer(3) == .number(3.0)`.
 public enum JSONValue: Sendable, Hashable, Codable {
     case null
     case bool(Bool)
+    /// A number with a fraction or an exponent, or too large for 64 bits.
     case number(Double)
+    /// An integer, exactly.
+    case integer(Int64)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
@@ -18,6 +25,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let i = try? c.decode(Int64.self) { self = .integer(i) }
         else if let n = try? c.decode(Double.self) { self = .number(n) }
         else if let s = try? c.decode(String.self) { self = .string(s) }
         else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
@@ -29,6 +37,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
         switch self {
         case .null: try c.encodeNil()
         case .bool(let b): try c.encode(b)
+        case .integer(let i): try c.encode(i)
         case .number(let n):
             if n.rounded() == n, abs(n) < 9.0e15 { try c.encode(Int64(n)) } else { try c.encode(n) }
         case .string(let s): try c.encode(s)
@@ -55,10 +64,21 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 
     public var string: String? { if case .string(let s) = self { return s }; return nil }
-    public var double: Double? { if case .number(let n) = self { return n }; return nil }
-    public var int: Int? {
-        if case .number(let n) = self, n.rounded() == n, abs(n) < 9.0e18 { return Int(n) }
-        return nil
+    public var double: Double? {
+        switch self {
+        case .number(let n): return n
+        case .integer(let i): return Double(i)
+        default: return nil
+        }
+    }
+    /// The value as an integer when it is one (exactly: `2.5` is not).
+    public var int: Int? { int64.map(Int.init) }
+    public var int64: Int64? {
+        switch self {
+        case .integer(let i): return i
+        case .number(let n) where n.rounded() == n && abs(n) < 9.0e18: return Int64(n)
+        default: return nil
+        }
     }
     public var bool: Bool? { if case .bool(let b) = self { return b }; return nil }
     public var array: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
@@ -78,7 +98,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     /// Decode this value into a `Decodable` type.
     public func decode<T: Decodable>(_ type: T.Type = T.self) throws -> T {
-        try JSONDecoder().decode(T.self, from: encoded())
+        try JSONValueDecoder.decode(T.self, from: self)
     }
 
     /// UTF-8 JSON bytes (object keys sorted, so the output is stable).
@@ -105,11 +125,41 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
 {
     public init(nilLiteral: ()) { self = .null }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
-    public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    public init(integerLiteral value: Int) { self = .integer(Int64(value)) }
     public init(floatLiteral value: Double) { self = .number(value) }
     public init(stringLiteral value: String) { self = .string(value) }
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+    }
+}
+
+extension JSONValue {
+    /// Numbers compare by value, whichever case holds them.
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.integer(let x), .integer(let y)): return x == y
+        case (.number(let x), .number(let y)): return x == y
+        case (.integer(let x), .number(let y)), (.number(let y), .integer(let x)): return Double(x) == y && y.rounded() == y && abs(y) < 9.3e18 && Int64(y) == x
+        case (.string(let x), .string(let y)): return x == y
+        case (.array(let x), .array(let y)): return x == y
+        case (.object(let x), .object(let y)): return x == y
+        default: return false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .bool(let b): hasher.combine(1); hasher.combine(b)
+        case .integer(let i): hasher.combine(2); hasher.combine(i)
+        case .number(let n):
+            if let i = int64 { hasher.combine(2); hasher.combine(i) } else { hasher.combine(3); hasher.combine(n) }
+        case .string(let s): hasher.combine(4); hasher.combine(s)
+        case .array(let a): hasher.combine(5); hasher.combine(a)
+        case .object(let o): hasher.combine(6); hasher.combine(o)
+        }
     }
 }

@@ -52,26 +52,13 @@ public enum ConfigConstraint: Sendable {
 }
 
 enum ConfigCoding {
-    static func encoder() -> JSONEncoder {
-        let e = JSONEncoder()
-        e.keyEncodingStrategy = .convertToSnakeCase
-        e.outputFormatting = [.sortedKeys]
-        return e
-    }
-
-    static func decoder() -> JSONDecoder {
-        let d = JSONDecoder()
-        d.keyDecodingStrategy = .convertFromSnakeCase
-        return d
-    }
-
     /// The defaults overlaid with the operator's values, decoded.
     static func decode<C: PluginConfig>(_ type: C.Type, from json: [UInt8]) throws -> C {
-        var merged = try JSONValue.parse(encoder().encode(C()))
+        var merged = try JSONValueEncoder.encode(C())
         if !json.isEmpty, case .object(let given) = try JSONValue.parse(json) {
             for (k, v) in given { merged[k] = v }
         }
-        return try decoder().decode(C.self, from: merged.encoded())
+        return try JSONValueDecoder.decode(C.self, from: merged)
     }
 
     /// Constraints that name no field of `C` (a typo would otherwise be ignored).
@@ -86,7 +73,7 @@ enum ConfigCoding {
     /// default from `C()` and the constraints applied. Nothing is required at the top (every
     /// field has its default) and unknown fields are refused, so a mistyped setting is caught.
     static func schema<C: PluginConfig>(_ type: C.Type) -> JSONValue {
-        let defaults = (try? JSONValue.parse(encoder().encode(C()))) ?? [:]
+        let defaults = (try? JSONValueEncoder.encode(C())) ?? [:]
         var properties = JSONSchema.of(C.self)["properties"].object ?? [:]
         for (key, value) in defaults.object ?? [:] where properties[key] != nil { properties[key]?["default"] = value }
         for constraint in C.constraints {

@@ -88,12 +88,8 @@ public enum BodyDecoder {
         guard let parsed = try? JSONValue.parse(body) else {
             throw PluginError(status: 400, code: "malformed_json", detail: "The request body is not valid JSON.")
         }
-        if let value = parsed as? T { return value }
-        let data = Data(body)
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
         do {
-            return try decoder.decode(T.self, from: data)
+            return try JSONValueDecoder.decode(T.self, from: parsed)
         } catch let error as DecodingError {
             throw PluginError(status: 422, code: "validation_failed", detail: describe(error))
         }

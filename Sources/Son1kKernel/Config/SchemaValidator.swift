@@ -62,6 +62,7 @@ public enum SchemaValidator {
     static func matches(_ value: JSONValue, _ type: String) -> Bool {
         switch (type, value) {
         case ("null", .null), ("boolean", .bool), ("number", .number), ("string", .string), ("array", .array), ("object", .object): return true
+        case ("number", .integer), ("integer", .integer): return true
         case ("integer", .number(let n)): return n.rounded() == n
         default: return false
         }
@@ -71,7 +72,7 @@ public enum SchemaValidator {
         switch value {
         case .null: return "null"
         case .bool: return "a boolean"
-        case .number: return "a number"
+        case .number, .integer: return "a number"
         case .string: return "a string"
         case .array: return "an array"
         case .object: return "an object"

@@ -31,32 +31,53 @@ import Testing
 }
 
 @Suite struct JSONValueEncoderTests {
-    struct Inner: Encodable { var userID: String; var tags: [String]; var score: Double? }
-    struct Outer: Encodable {
+    struct Inner: Codable, Equatable { var userID: String; var tags: [String]; var score: Double? }
+    struct Outer: Codable, Equatable {
         var nextCursor: String?
         var createdAt: Date
         var myURLProperty: URL
         var items: [Inner]
         var raw: JSONValue
+        var byTier: [String: Int]
+        var bytes: Int64
     }
 
-    @Test func encodesLikeJSONEncoderWithSnakeCaseAndISODates() throws {
-        let value = Outer(nextCursor: nil, createdAt: Date(timeIntervalSince1970: 0), myURLProperty: URL(string: "https://a.example/x")!,
-                          items: [Inner(userID: "u1", tags: ["a", "b"], score: 1.5), Inner(userID: "u2", tags: [], score: nil)],
-                          raw: ["keepCase": 1])
-        let ours = try JSONValueEncoder.encode(value)
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.dateEncodingStrategy = .iso8601
-        let foundation = try JSONValue.parse(Array(encoder.encode(Outer(nextCursor: nil, createdAt: value.createdAt, myURLProperty: value.myURLProperty,
-                                                                         items: value.items, raw: value.raw))))
-        #expect(ours["created_at"] == "1970-01-01T00:00:00Z")
+    static let sample = Outer(nextCursor: nil, createdAt: Date(epochMs: 1_764_000_000_250), myURLProperty: URL(string: "https://a.example/x")!,
+                              items: [Inner(userID: "u1", tags: ["a", "b"], score: 1.5), Inner(userID: "u2", tags: [], score: nil)],
+                              raw: ["keepCase": 1], byTier: ["FREE": 3, "PRO": 200], bytes: Int64.max - 1)
+
+    @Test func encodesInSnakeCaseWithMillisecondDatesAndExactIntegers() throws {
+        let ours = try JSONValueEncoder.encode(Self.sample)
+        #expect(ours["created_at"] == "2025-11-24T16:00:00.250Z")
         #expect(ours["my_url_property"] == "https://a.example/x")
         #expect(ours["items"][0] == ["user_id": "u1", "tags": ["a", "b"], "score": 1.5])
         #expect(ours["items"][1]["score"].isNull && ours["items"][1].object?["score"] == nil)
-        #expect(ours["raw"] == ["keepCase": 1])
+        #expect(ours["raw"] == ["keepCase": 1], "free-form JSON keeps its keys")
+        #expect(ours["by_tier"] == ["FREE": 3, "PRO": 200], "dictionary keys are data: kept as written")
         #expect(ours.object?["next_cursor"] == nil)
-        #expect(ours == foundation)
+        #expect(ours.jsonString.contains("\"bytes\":9223372036854775806"), "no trip through Double: \(ours.jsonString)")
+    }
+
+    @Test func whatTheEncoderWritesTheDecoderReadsBackUnchanged() throws {
+        let text = try JSONValueEncoder.encode(Self.sample).jsonString
+        let back = try JSONValueDecoder.decode(Outer.self, from: JSONValue.parse(Array(text.utf8)))
+        #expect(back == Self.sample)
+        #expect(try JSONValue.parse(Array(text.utf8)).decode(Outer.self) == Self.sample, "JSONValue.decode is the same codec")
+    }
+
+    @Test func theDecoderIsExactAboutIntegersAndNamesWhatIsWrong() throws {
+        struct Counts: Decodable { var plays: Int; var size: Int64; var ratio: Double }
+        let big = try JSONValueDecoder.decode(Counts.self, from: JSONValue.parse(Array(#"{"plays": 3, "size": 9007199254740993, "ratio": 2}"#.utf8)))
+        #expect(big.size == 9_007_199_254_740_993 && big.plays == 3 && big.ratio == 2)
+        #expect { try JSONValueDecoder.decode(Counts.self, from: ["plays": 2.5, "size": 1, "ratio": 1]) } throws: { error in
+            guard case DecodingError.typeMismatch(_, let ctx) = error else { return false }
+            return ctx.codingPath.map(\.stringValue) == ["plays"]
+        }
+        #expect { try JSONValueDecoder.decode(Counts.self, from: ["size": 1, "ratio": 1]) } throws: { error in
+            if case DecodingError.keyNotFound(let key, _) = error { return key.stringValue == "plays" }
+            return false
+        }
+        #expect(Date(iso8601: "2026-11-22T09:30:00Z") == Date(epochMs: 1_795_339_800_000), "whole seconds are read too")
     }
 
     @Test(arguments: [("maxPerUser", "max_per_user"), ("userID", "user_id"), ("myURLProperty", "my_url_property"),
