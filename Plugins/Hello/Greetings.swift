@@ -3,7 +3,10 @@ import Son1kPluginKit
 
 /// The greeting rules, kept apart from HTTP so they read (and test) on their own.
 enum Greetings {
-    struct Create: Decodable { var name: String }
+    struct Create: Codable, SchemaRules {
+        var name: String
+        static let schemaRules: [FieldRule] = [.length("name", 1...100), .describe("name", "Who is greeted (1–100 characters).")]
+    }
 
     struct Greeting: Codable {
         var id: Int
@@ -12,7 +15,7 @@ enum Greetings {
         var createdAt: String
     }
 
-    struct Page: Encodable {
+    struct Page: Codable {
         var items: [Greeting]
         var nextCursor: String?
     }
@@ -48,13 +51,4 @@ enum Greetings {
         let items = Array(rows.prefix(size))
         return Page(items: items, nextCursor: rows.count > size ? items.last.map { String($0.id) } : nil)
     }
-
-    static let messageSchema: JSONValue = ["type": "object", "properties": ["message": ["type": "string"]], "required": ["message"]]
-    static let createSchema: JSONValue = [
-        "type": "object", "properties": ["name": ["type": "string", "minLength": 1, "maxLength": 100]], "required": ["name"],
-    ]
-    static let greetingSchema: JSONValue = [
-        "type": "object",
-        "properties": ["id": ["type": "integer"], "name": ["type": "string"], "message": ["type": "string"], "created_at": ["type": "string", "format": "date-time"]],
-    ]
 }

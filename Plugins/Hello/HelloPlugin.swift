@@ -31,26 +31,26 @@ struct HelloPlugin: Plugin {
     ]
 
     func register(_ r: inout Registry<Config>) {
-        r.get("/api/hello/{name}", auth: .public, summary: "Greet someone",
-              response: Greetings.messageSchema) { req, ctx in
-            try .json(Message(message: "\(ctx.config.greeting), \(req.param("name"))!"))
+        r.get("/api/hello/{name}", auth: .public, summary: "Greet someone", returns: Message.self) { req, ctx in
+            Message(message: "\(ctx.config.greeting), \(req.param("name"))!")
         }
 
         r.post("/api/hello/greetings", auth: .user, summary: "Record a greeting",
                description: "Publishes the hook `hello.before_greet` (subscribers may change or veto the name) and the action `hello.greeted`.",
-               request: Greetings.createSchema, response: Greetings.greetingSchema, status: 201) { req, ctx in
-            let input = try req.decode(Greetings.Create.self)
-            let user = try req.requirePrincipal()
-            return try .json(Greetings.create(name: input.name, for: user.id, ctx), status: 201)
+               body: Greetings.Create.self, returns: Greetings.Greeting.self, status: 201) { req, input, ctx in
+            try Greetings.create(name: input.name, for: try req.requirePrincipal().id, ctx)
         }
 
         r.get("/api/hello/greetings", auth: .user, summary: "List my greetings, newest first",
-              description: "Cursor pagination: `limit` (1–100, default 20) and `cursor` from the previous page's `next_cursor`.") { req, ctx in
-            try .json(Greetings.list(for: try req.requirePrincipal().id, limit: try req.pageLimit(), cursor: req.query("cursor"), ctx))
+              description: "Cursor pagination: `limit` (1–100, default 20) and `cursor` from the previous page's `next_cursor`.",
+              returns: Greetings.Page.self) { req, ctx in
+            try Greetings.list(for: try req.requirePrincipal().id, limit: try req.pageLimit(), cursor: req.query("cursor"), ctx)
         }
 
+        // The body is the image itself, not JSON: an untyped route, its answer's schema derived.
         r.put("/api/hello/avatar", auth: .user, summary: "Upload my avatar (the raw image as the body)",
-              description: "Stored as a private blob readable by its owner at /api/blobs/{id}.") { req, ctx in
+              description: "Stored as a private blob readable by its owner at /api/blobs/{id}.",
+              response: JSONSchema.of(BlobInfo.self, for: .response), status: 201) { req, ctx in
             guard !req.body.isEmpty else { throw PluginError.invalid("body", "is empty; send the image bytes.") }
             let contentType = req.headers["content-type"] ?? "application/octet-stream"
             return try .json(ctx.blobs.put(req.body, contentType: contentType, ownerID: try req.requirePrincipal().id), status: 201)

@@ -88,7 +88,7 @@ final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
         manifest.subscriptions = (r.hooks.values.map(\.spec) + r.actions.values.map(\.spec)).sorted { ($0.topic, $0.kind.rawValue) < ($1.topic, $1.kind.rawValue) }
         manifest.services = r.services.keys.sorted()
         manifest.migrations = P.migrations
-        manifest.problems = r.duplicates + ConfigCoding.problems(P.Config.self)
+        manifest.problems = r.problems + ConfigCoding.problems(P.Config.self)
         manifestJSON = (try? JSONValue.from(manifest).jsonString) ?? "{}"
     }
 

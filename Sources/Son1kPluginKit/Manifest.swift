@@ -50,10 +50,12 @@ public struct RouteSpec: Codable, Sendable, Hashable {
     /// The handler streams its response (`req.startStream`): the kernel sends the head and
     /// each chunk as the handler writes them, and gives it a thread of its own.
     public var stream: Bool
+    /// The success answer's media type when it is not JSON (`audio/wav`, `application/x-ndjson`).
+    public var responseContentType: String?
 
     public init(method: String, path: String, auth: AuthLevel, summary: String, description: String? = nil,
                 requestSchema: JSONValue? = nil, responseSchema: JSONValue? = nil, successStatus: Int? = nil, maxBodyBytes: Int? = nil,
-                mayWait: Bool = false, stream: Bool = false) {
+                mayWait: Bool = false, stream: Bool = false, responseContentType: String? = nil) {
         self.method = method.uppercased()
         self.path = path
         self.auth = auth
@@ -65,12 +67,13 @@ public struct RouteSpec: Codable, Sendable, Hashable {
         self.maxBodyBytes = maxBodyBytes
         self.mayWait = mayWait
         self.stream = stream
+        self.responseContentType = responseContentType
     }
 
     enum CodingKeys: String, CodingKey {
         case method, path, auth, summary, description
         case requestSchema = "request_schema", responseSchema = "response_schema", successStatus = "success_status"
-        case maxBodyBytes = "max_body_bytes", mayWait = "may_wait", stream
+        case maxBodyBytes = "max_body_bytes", mayWait = "may_wait", stream, responseContentType = "response_content_type"
     }
 
     /// Hand-written manifests (plugins in C) may leave out everything but method, path and auth.
@@ -84,7 +87,8 @@ public struct RouteSpec: Codable, Sendable, Hashable {
                   successStatus: try c.decodeIfPresent(Int.self, forKey: .successStatus),
                   maxBodyBytes: try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes),
                   mayWait: try c.decodeIfPresent(Bool.self, forKey: .mayWait) ?? false,
-                  stream: try c.decodeIfPresent(Bool.self, forKey: .stream) ?? false)
+                  stream: try c.decodeIfPresent(Bool.self, forKey: .stream) ?? false,
+                  responseContentType: try c.decodeIfPresent(String.self, forKey: .responseContentType))
     }
 }
 

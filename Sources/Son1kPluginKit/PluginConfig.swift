@@ -28,28 +28,8 @@ public struct NoConfig: PluginConfig {
     public init() {}
 }
 
-/// A refinement of a derived config schema.
-public enum ConfigConstraint: Sendable {
-    /// An integer or number field must lie in the range.
-    case range(String, ClosedRange<Double>)
-    /// A string field must be one of these values.
-    case oneOf(String, [String])
-    /// A field holding a credential: readable through `ctx.secret(_:)`, never shown.
-    case secret(String)
-    /// Describe a field in the schema (shown by `son1k plugins check` and the docs).
-    case describe(String, String)
-
-    public static func range(_ key: String, _ range: ClosedRange<Int>) -> ConfigConstraint {
-        .range(key, Double(range.lowerBound)...Double(range.upperBound))
-    }
-
-    /// The field the constraint refines (its snake_case name).
-    var key: String {
-        switch self {
-        case .range(let key, _), .oneOf(let key, _), .secret(let key), .describe(let key, _): return key
-        }
-    }
-}
+/// A config's refinements are the rules any derived schema takes (see ``FieldRule``).
+public typealias ConfigConstraint = FieldRule
 
 enum ConfigCoding {
     /// The defaults overlaid with the operator's values, decoded.
@@ -63,10 +43,7 @@ enum ConfigCoding {
 
     /// Constraints that name no field of `C` (a typo would otherwise be ignored).
     static func problems<C: PluginConfig>(_ type: C.Type) -> [String] {
-        let fields = Set((JSONSchema.of(C.self)["properties"].object ?? [:]).keys)
-        return C.constraints.map(\.key).filter { !fields.contains($0) }.map {
-            "the config constraint names '\($0)', which is not a field of the config (fields: \(fields.sorted().joined(separator: ", ")))"
-        }
+        FieldRule.unknownFields(C.constraints, in: JSONSchema.of(C.self), of: "the config")
     }
 
     /// The JSON Schema of `C`: derived from the type (``JSONSchema``), with each field's
@@ -76,20 +53,7 @@ enum ConfigCoding {
         let defaults = (try? JSONValueEncoder.encode(C())) ?? [:]
         var properties = JSONSchema.of(C.self)["properties"].object ?? [:]
         for (key, value) in defaults.object ?? [:] where properties[key] != nil { properties[key]?["default"] = value }
-        for constraint in C.constraints {
-            switch constraint {
-            case .range(let key, let r):
-                properties[key]?["minimum"] = .number(r.lowerBound)
-                properties[key]?["maximum"] = .number(r.upperBound)
-            case .oneOf(let key, let values):
-                properties[key]?["enum"] = .array(values.map { .string($0) })
-            case .secret(let key):
-                properties[key]?["x-secret"] = true
-                properties[key]?["writeOnly"] = true
-            case .describe(let key, let text):
-                properties[key]?["description"] = .string(text)
-            }
-        }
+        FieldRule.apply(C.constraints, to: &properties)
         return ["type": "object", "properties": .object(properties), "additionalProperties": false]
     }
 }

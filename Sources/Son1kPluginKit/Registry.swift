@@ -22,9 +22,10 @@ public struct Registry<Config: PluginConfig> {
     var hooks: [String: (spec: SubscriptionSpec, handler: HookHandler)] = [:]
     var actions: [String: (spec: SubscriptionSpec, handler: ActionHandler)] = [:]
     var services: [String: ServiceHandler] = [:]
-    /// Registrations that replaced an earlier one: reported in the manifest, so the kernel
-    /// refuses the plugin instead of one handler silently winning.
-    var duplicates: [String] = []
+    /// Mistakes made while registering (a registration that replaced an earlier one, a schema
+    /// rule naming a field its type lacks): reported in the manifest, so the kernel refuses the
+    /// plugin instead of one handler silently winning.
+    var problems: [String] = []
 
     init() {}
 
@@ -34,18 +35,20 @@ public struct Registry<Config: PluginConfig> {
     /// `mayWait: true` says the handler may spend most of its time waiting (a long poll, a batch
     /// it joins, a slow upstream): the kernel then gives it a thread of its own. `stream: true`
     /// lets the handler stream its response with ``Request/startStream(status:headers:)``.
+    /// `produces` names the success answer's media type when it is not JSON (`audio/wav`).
     public mutating func route(_ method: String, _ path: String, auth: AuthLevel, summary: String, description: String? = nil,
                                request: JSONValue? = nil, response: JSONValue? = nil, status: Int? = nil, maxBodyBytes: Int? = nil,
-                               mayWait: Bool = false, stream: Bool = false, _ handler: @escaping RouteHandler) {
+                               mayWait: Bool = false, stream: Bool = false, produces: String? = nil, _ handler: @escaping RouteHandler) {
         let spec = RouteSpec(method: method, path: path, auth: auth, summary: summary, description: description,
                              requestSchema: request, responseSchema: response, successStatus: status, maxBodyBytes: maxBodyBytes,
-                             mayWait: mayWait, stream: stream)
+                             mayWait: mayWait, stream: stream, responseContentType: produces)
         routes.append((spec, handler))
     }
 
     public mutating func get(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,
-                             response: JSONValue? = nil, mayWait: Bool = false, _ handler: @escaping RouteHandler) {
-        route("GET", path, auth: auth, summary: summary, description: description, response: response, mayWait: mayWait, handler)
+                             response: JSONValue? = nil, mayWait: Bool = false, produces: String? = nil, _ handler: @escaping RouteHandler) {
+        route("GET", path, auth: auth, summary: summary, description: description, response: response, mayWait: mayWait,
+              produces: produces, handler)
     }
 
     public mutating func post(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,
@@ -56,9 +59,10 @@ public struct Registry<Config: PluginConfig> {
     }
 
     public mutating func put(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,
-                             request: JSONValue? = nil, response: JSONValue? = nil, maxBodyBytes: Int? = nil, _ handler: @escaping RouteHandler) {
+                             request: JSONValue? = nil, response: JSONValue? = nil, status: Int? = nil, maxBodyBytes: Int? = nil,
+                             _ handler: @escaping RouteHandler) {
         route("PUT", path, auth: auth, summary: summary, description: description, request: request, response: response,
-              maxBodyBytes: maxBodyBytes, handler)
+              status: status, maxBodyBytes: maxBodyBytes, handler)
     }
 
     public mutating func patch(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,
@@ -77,20 +81,20 @@ public struct Registry<Config: PluginConfig> {
     /// first), then plugin name.
     public mutating func onHook(_ topic: String, priority: Int = 0, before: [String] = [], after: [String] = [],
                                 _ handler: @escaping HookHandler) {
-        if hooks[topic] != nil { duplicates.append("the hook handler for '\(topic)' is registered twice") }
+        if hooks[topic] != nil { problems.append("the hook handler for '\(topic)' is registered twice") }
         hooks[topic] = (SubscriptionSpec(topic: topic, kind: .hook, priority: priority, before: before, after: after), handler)
     }
 
     /// Subscribe to an action: delivered after the publisher committed, at least once
     /// (use `event.id` to stay idempotent). Throw to have it retried with backoff.
     public mutating func onAction(_ topic: String, _ handler: @escaping ActionHandler) {
-        if actions[topic] != nil { duplicates.append("the action handler for '\(topic)' is registered twice") }
+        if actions[topic] != nil { problems.append("the action handler for '\(topic)' is registered twice") }
         actions[topic] = (SubscriptionSpec(topic: topic, kind: .action), handler)
     }
 
     /// Offer a service other plugins reach with `ctx.call(name, input)`.
     public mutating func service(_ name: String, _ handler: @escaping ServiceHandler) {
-        if services[name] != nil { duplicates.append("the service '\(name)' is registered twice") }
+        if services[name] != nil { problems.append("the service '\(name)' is registered twice") }
         services[name] = handler
     }
 }

@@ -25,9 +25,9 @@ enum OpenAPIDocument {
             }
             if !params.isEmpty { op["parameters"] = .array(params) }
             if let body = spec.requestSchema { op["requestBody"] = ["required": true, "content": ["application/json": ["schema": body]]] }
-            let success = String(spec.successStatus ?? 200)
+            let success = spec.successStatus ?? 200
             var responses: [String: JSONValue] = [
-                success: ["description": "Success", "content": ["application/json": ["schema": spec.responseSchema ?? ["type": "object"]]]],
+                String(success): successResponse(spec, status: success),
                 "default": ["description": "An error", "content": ["application/problem+json": ["schema": ["$ref": "#/components/schemas/Problem"]]]],
             ]
             if spec.auth != .public {
@@ -57,6 +57,17 @@ enum OpenAPIDocument {
                 "responses": ["Unauthenticated": problemResponse("No valid credentials"), "Forbidden": problemResponse("Not allowed for these credentials")],
             ],
         ]
+    }
+
+    /// A 204 has no body; a route that declared a media type other than JSON answers bytes of
+    /// it (audio, NDJSON lines); any other answer is JSON of the route's schema.
+    static func successResponse(_ spec: RouteSpec, status: Int) -> JSONValue {
+        if status == 204 { return ["description": "Done; no content"] }
+        var content: [String: JSONValue] = ["application/json": ["schema": spec.responseSchema ?? ["type": "object"]]]
+        if let type = spec.responseContentType, !type.hasPrefix("application/json") {
+            content = [type: ["schema": spec.responseSchema ?? ["type": "string", "format": "binary"]]]
+        }
+        return ["description": "Success", "content": .object(content)]
     }
 
     static func operationID(_ method: String, _ path: String) -> String {

@@ -36,6 +36,19 @@ public enum JSONSchema {
 
     /// The JSON Schema of `type`.
     public static func of<T: Decodable>(_ type: T.Type, for use: Use = .request) -> JSONValue {
-        SchemaRecorder(use: use).record(T.self).schema
+        derive(T.self, for: use).schema
+    }
+
+    /// ``derive(_:for:)`` for a type known only at run time.
+    static func deriveErased(_ type: any Decodable.Type, for use: Use) -> (schema: JSONValue, problems: [String]) {
+        func open<T: Decodable>(_ type: T.Type) -> (schema: JSONValue, problems: [String]) { derive(type, for: use) }
+        return open(type)
+    }
+
+    /// The schema, and what is wrong with the type's ``SchemaRules`` (fields it does not have).
+    static func derive<T: Decodable>(_ type: T.Type, for use: Use) -> (schema: JSONValue, problems: [String]) {
+        let recorder = SchemaRecorder(use: use)
+        let schema = recorder.record(T.self).schema
+        return (schema, recorder.problems)
     }
 }

@@ -9,6 +9,8 @@ final class SchemaRecorder {
     /// Types being recorded right now: a type met again inside itself is described as any
     /// JSON instead of recursing forever.
     private var inProgress: Set<ObjectIdentifier> = []
+    /// Rules (``SchemaRules``) naming fields their type does not have.
+    private(set) var problems: [String] = []
 
     init(use: JSONSchema.Use) {
         self.use = use
@@ -38,7 +40,14 @@ final class SchemaRecorder {
         defer { inProgress.remove(id) }
         let node = SchemaNode()
         let sample = try? T(from: RecordingDecoder(node: node, recorder: self, codingPath: []))
-        return (node.schema(for: use), sample)
+        var schema = node.schema(for: use)
+        if let rules = (T.self as? any SchemaRules.Type)?.schemaRules {
+            var properties = schema["properties"].object ?? [:]
+            FieldRule.apply(rules, to: &properties)
+            schema["properties"] = .object(properties)
+            problems += FieldRule.unknownFields(rules, in: schema, of: "\(T.self)")
+        }
+        return (schema, sample)
     }
 
     /// ``record(_:)`` for a type known only at run time.

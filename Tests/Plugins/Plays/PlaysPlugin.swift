@@ -18,7 +18,7 @@ struct PlaysPlugin: Plugin {
     struct Play: Decodable { var plays: Int }
 
     func register(_ r: inout Registry<Config>) {
-        r.post("/api/plays/{id}", auth: .user, summary: "Count one play", status: 204) { req, ctx in
+        r.post("/api/plays/{id}", auth: .user, summary: "Count one play", returns: NoContent.self) { req, ctx in
             let user = try req.requirePrincipal().id
             try ctx.db.transaction { tx in
                 let current = try tx.queryOne(Play.self, "SELECT plays FROM plays_counts WHERE song_id = ? AND user_id = ?",
@@ -32,7 +32,7 @@ struct PlaysPlugin: Plugin {
                     """, [.text(req.param("id")), .text(user)])
                 try ctx.publishAction("plays.counted", ["song_id": .string(req.param("id"))] as JSONValue, userID: user, in: tx)
             }
-            return .noContent
+            return NoContent()
         }
     }
 }

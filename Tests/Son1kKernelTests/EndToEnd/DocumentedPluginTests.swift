@@ -4,6 +4,17 @@ import Testing
 
 /// The 40-line plugin of docs/PLUGINS.md, built from the same source, behaves as documented.
 @Suite struct DocumentedPluginTests {
+    @Test func theGuideShowsTheCompiledPluginVerbatimInFortyLines() throws {
+        let root = TestKernel.repositoryRoot
+        let source = try String(contentsOf: root.appendingPathComponent("Tests/Plugins/Plays/PlaysPlugin.swift"), encoding: .utf8)
+        let guide = try String(contentsOf: root.appendingPathComponent("docs/PLUGINS.md"), encoding: .utf8)
+        let plugin = String(source[source.range(of: "import Son1kPluginKit")!.lowerBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let shown = guide.components(separatedBy: "## A plugin in 40 lines")[1].components(separatedBy: "```swift\n")[1]
+            .components(separatedBy: "```")[0].trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(shown == plugin, "docs/PLUGINS.md's example differs from Tests/Plugins/Plays/PlaysPlugin.swift")
+        #expect(plugin.split(separator: "\n", omittingEmptySubsequences: false).count <= 40)
+    }
+
     @Test func theFortyLinePluginCountsPlaysEnforcesItsConfigAndPublishes() async throws {
         let k = try await TestKernel.start([PluginSpec(name: "plays", library: "Son1kTestPlays", config: ["max_per_user": 2])])
         defer { k.stop() }

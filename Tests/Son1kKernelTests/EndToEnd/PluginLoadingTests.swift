@@ -136,7 +136,7 @@ import Testing
         let reason = plugin["reason"].string ?? ""
         for mistake in ["the plugin 'duplicates' registered wrongly", "the action handler for 'hello.greeted' is registered twice",
                         "the service 'duplicates.echo' is registered twice", "the route GET /api/duplicates/ping is registered twice",
-                        "the config constraint names 'max_per_huor'"] {
+                        "a rule of the config names 'max_per_huor'"] {
             #expect(reason.contains(mistake), "\(mistake) — reason: \(reason)")
         }
         #expect(try await k.request("GET", "/api/duplicates/ping").status == 404)

@@ -1,0 +1,98 @@
+/// Routes that declare their types: the body arrives decoded, the answer is a value, and
+/// `/openapi.json` documents both with schemas derived from the types (``JSONSchema``), so the
+/// documentation is what the route does.
+///
+/// ```swift
+/// struct CreateGreeting: Codable { var name: String }
+/// struct Greeting: Codable { var id: Int; var message: String }
+///
+/// r.post("/api/hello/greetings", auth: .user, summary: "Record a greeting",
+///        body: CreateGreeting.self, returns: Greeting.self, status: 201) { req, input, ctx in
+///     Greeting(id: 1, message: "Hello, \(input.name)!")
+/// }
+/// r.delete("/api/hello/greetings/{id}", auth: .user, summary: "Forget a greeting", returns: NoContent.self) { req, ctx in
+///     NoContent()
+/// }
+/// ```
+///
+/// A body that is not JSON is answered 400, one that does not match `Input` 422 naming the
+/// field, before the handler runs. Answers are encoded by the SDK's codec (snake_case,
+/// millisecond dates, exact integers). A ``PluginError`` thrown by the handler becomes its
+/// problem+json, as for untyped routes.
+extension Registry {
+    public typealias TypedHandler<Output> = @Sendable (Request, Context<Config>) throws -> Output
+    public typealias TypedBodyHandler<Input, Output> = @Sendable (Request, Input, Context<Config>) throws -> Output
+
+    public mutating func get<Output: Codable & Sendable>(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,
+                                                         returns output: Output.Type, mayWait: Bool = false,
+                                                         _ handler: @escaping TypedHandler<Output>) {
+        typed("GET", path, auth: auth, summary: summary, description: description, request: nil, output: output, status: 200,
+              maxBodyBytes: nil, mayWait: mayWait, handler)
+    }
+
+    public mutating func post<Input: Decodable & Sendable, Output: Codable & Sendable>(
+        _ path: String, auth: AuthLevel, summary: String, description: String? = nil, body input: Input.Type,
+        returns output: Output.Type, status: Int = 200, maxBodyBytes: Int? = nil, mayWait: Bool = false,
+        _ handler: @escaping TypedBodyHandler<Input, Output>
+    ) {
+        typed("POST", path, auth: auth, summary: summary, description: description, request: input, output: output, status: status,
+              maxBodyBytes: maxBodyBytes, mayWait: mayWait) { req, ctx in try handler(req, try req.decode(Input.self), ctx) }
+    }
+
+    /// A POST without a body (an action on the resource in the path).
+    public mutating func post<Output: Codable & Sendable>(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,
+                                                          returns output: Output.Type, status: Int = 200, mayWait: Bool = false,
+                                                          _ handler: @escaping TypedHandler<Output>) {
+        typed("POST", path, auth: auth, summary: summary, description: description, request: nil, output: output, status: status,
+              maxBodyBytes: nil, mayWait: mayWait, handler)
+    }
+
+    public mutating func put<Input: Decodable & Sendable, Output: Codable & Sendable>(
+        _ path: String, auth: AuthLevel, summary: String, description: String? = nil, body input: Input.Type,
+        returns output: Output.Type, status: Int = 200, maxBodyBytes: Int? = nil, _ handler: @escaping TypedBodyHandler<Input, Output>
+    ) {
+        typed("PUT", path, auth: auth, summary: summary, description: description, request: input, output: output, status: status,
+              maxBodyBytes: maxBodyBytes, mayWait: false) { req, ctx in try handler(req, try req.decode(Input.self), ctx) }
+    }
+
+    public mutating func patch<Input: Decodable & Sendable, Output: Codable & Sendable>(
+        _ path: String, auth: AuthLevel, summary: String, description: String? = nil, body input: Input.Type,
+        returns output: Output.Type, _ handler: @escaping TypedBodyHandler<Input, Output>
+    ) {
+        typed("PATCH", path, auth: auth, summary: summary, description: description, request: input, output: output, status: 200,
+              maxBodyBytes: nil, mayWait: false) { req, ctx in try handler(req, try req.decode(Input.self), ctx) }
+    }
+
+    public mutating func delete<Output: Codable & Sendable>(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,
+                                                            returns output: Output.Type, _ handler: @escaping TypedHandler<Output>) {
+        typed("DELETE", path, auth: auth, summary: summary, description: description, request: nil, output: output, status: 200,
+              maxBodyBytes: nil, mayWait: false, handler)
+    }
+
+    /// Derives both schemas once, here at registration, and wraps the handler so a request
+    /// pays only for decoding and encoding.
+    private mutating func typed<Output: Codable & Sendable>(
+        _ method: String, _ path: String, auth: AuthLevel, summary: String, description: String?, request: (any Decodable.Type)?,
+        output: Output.Type, status: Int, maxBodyBytes: Int?, mayWait: Bool, _ respond: @escaping TypedHandler<Output>
+    ) {
+        var requestSchema: JSONValue?
+        if let request {
+            let derived = JSONSchema.deriveErased(request, for: .request)
+            requestSchema = derived.schema
+            problems += derived.problems.map { "\(method) \(path): \($0)" }
+        }
+        let empty = Output.self == NoContent.self
+        let response = JSONSchema.derive(Output.self, for: .response)
+        problems += response.problems.map { "\(method) \(path): \($0)" }
+        route(method, path, auth: auth, summary: summary, description: description, request: requestSchema,
+              response: empty ? nil : response.schema, status: empty ? 204 : status, maxBodyBytes: maxBodyBytes, mayWait: mayWait) { req, ctx in
+            let value = try respond(req, ctx)
+            return empty ? .noContent : try .json(value, status: status)
+        }
+    }
+}
+
+/// The answer of a route that has nothing to say: 204 No Content.
+public struct NoContent: Codable, Sendable {
+    public init() {}
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Son1kPluginKit
+import Testing
+
+/// Typed routes end to end: the documented schemas are derived from the route's types, and
+/// what the route answers is what they say.
+@Suite struct TypedRouteTests {
+    @Test func openAPIShowsSchemasDerivedFromTheTypesAndTheAnswersMatchThem() async throws {
+        let k = try await TestKernel.start([.hello])
+        defer { k.stop() }
+        let doc = try await k.request("GET", "/openapi.json").json
+        let create = doc["paths"]["/api/hello/greetings"]["post"]
+        let body = create["requestBody"]["content"]["application/json"]["schema"]
+        #expect(body["required"] == ["name"])
+        #expect(body["properties"]["name"]["type"] == "string" && body["properties"]["name"]["minLength"] == 1 && body["properties"]["name"]["maxLength"] == 100)
+        let greeting = create["responses"]["201"]["content"]["application/json"]["schema"]
+        #expect(greeting["additionalProperties"] == false)
+        #expect(Set(greeting["required"].array ?? []) == ["id", "name", "message", "created_at"])
+        let page = doc["paths"]["/api/hello/greetings"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        #expect(page["required"] == ["items"], "next_cursor is optional: \(page)")
+        #expect(page["properties"]["items"]["items"] == greeting)
+        #expect(page["properties"]["next_cursor"]["type"] == ["string", "null"])
+
+        let me = try await k.register("typed")
+        let created = try await k.request("POST", "/api/hello/greetings", token: me.token, json: ["name": "Ann"])
+        #expect(created.status == 201)
+        #expect(conforms(created.json, to: greeting), "\(created.json) against \(greeting)")
+        let listed = try await k.request("GET", "/api/hello/greetings", token: me.token)
+        #expect(conforms(listed.json, to: page), "\(listed.json) against \(page)")
+
+        let wrongType = try await k.request("POST", "/api/hello/greetings", token: me.token, json: ["name": 5])
+        #expect(wrongType.status == 422 && wrongType.json["detail"].string?.contains("name") == true, "\(wrongType)")
+        let notJSON = try await k.request("POST", "/api/hello/greetings", token: me.token, body: Array("{name".utf8))
+        #expect(notJSON.status == 400 && notJSON.json["code"] == "malformed_json")
+    }
+
+    /// Every required property present, none the schema does not list, each of its type.
+    func conforms(_ value: JSONValue, to schema: JSONValue) -> Bool {
+        if let types = schema["type"].array?.compactMap(\.string) ?? schema["type"].string.map({ [$0] }) {
+            let name: String
+            switch value {
+            case .null: name = "null"
+            case .bool: name = "boolean"
+            case .integer: name = "integer"
+            case .number(let n): name = n.rounded() == n ? "integer" : "number"
+            case .string: name = "string"
+            case .array: name = "array"
+            case .object: name = "object"
+            }
+            guard types.contains(name) || (name == "integer" && types.contains("number")) else { return false }
+        }
+        if let items = value.array { return items.allSatisfy { conforms($0, to: schema["items"]) } }
+        guard let object = value.object else { return true }
+        let properties = schema["properties"].object ?? [:]
+        for required in schema["required"].array?.compactMap(\.string) ?? [] where object[required] == nil { return false }
+        for (key, member) in object {
+            guard let sub = properties[key] else { return schema["additionalProperties"] != false }
+            if !conforms(member, to: sub) { return false }
+        }
+        return true
+    }
+}
