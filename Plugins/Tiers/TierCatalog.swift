@@ -19,21 +19,6 @@ struct Tier: Sendable, Equatable {
     var perHour: Int?
     /// Queue priority the tier's generations get (higher goes first).
     var priority: Int
-
-    var json: JSONValue {
-        var v: JSONValue = [
-            "id": .string(id), "name": .string(name), "price_usd": .number(priceUsd), "currency": "usd",
-            "period": .string(period.rawValue), "limit": .number(Double(limit)),
-            "qualities": .array(qualities.map { .string($0) }),
-            "storage_bytes": storageBytes.map { .number(Double($0)) } ?? .null,
-            "storage_gb": storageBytes.map { .number((Double($0) / 1e9 * 1000).rounded() / 1000) } ?? .null,
-            "features": .array(features.map { .string($0) }),
-            "per_hour": perHour.map { .number(Double($0)) } ?? .null, "priority": .number(Double(priority)),
-        ]
-        // The original clients read `daily_limit` or `monthly_limit`.
-        v[period == .day ? "daily_limit" : "monthly_limit"] = .number(Double(limit))
-        return v
-    }
 }
 
 /// An operator's change to a tier in plugins.json; fields left out keep the default.
@@ -70,10 +55,10 @@ struct TierCatalog: Sendable {
     /// Cheapest first.
     let tiers: [Tier]
     let defaultTier: String
-    /// Each tier as responses show it, built once (every limits request includes one).
-    let configs: [String: JSONValue]
-    /// `GET /api/tiers`, built once.
-    let catalogJSON: JSONValue
+    /// What `GET /api/tiers` answers, and each tier's view by id (built once: every limits
+    /// request includes one).
+    let catalog: CatalogView
+    let views: [String: TierView]
 
     /// Applies the overrides; a bad value throws naming the field (`tiers.FREE.limit: …`).
     init(overrides: [String: TierOverride], defaultTier: String) throws {
@@ -112,8 +97,8 @@ struct TierCatalog: Sendable {
         }
         tiers = byID.values.sorted { ($0.priceUsd, $0.id) < ($1.priceUsd, $1.id) }
         self.defaultTier = defaultTier
-        configs = Dictionary(uniqueKeysWithValues: tiers.map { ($0.id, $0.json) })
-        catalogJSON = ["tiers": .array(tiers.map(\.json)), "default_tier": .string(defaultTier)]
+        views = Dictionary(uniqueKeysWithValues: tiers.map { ($0.id, TierView($0)) })
+        catalog = CatalogView(tiers: tiers.map(TierView.init), defaultTier: defaultTier)
     }
 
     func tier(_ id: String) -> Tier? { tiers.first { $0.id == id } }

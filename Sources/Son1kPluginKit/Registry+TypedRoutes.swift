@@ -27,6 +27,14 @@ extension Registry {
                                                          returns output: Output.Type, mayWait: Bool = false,
                                                          _ handler: @escaping TypedHandler<Output>) {
         typed("GET", path, auth: auth, summary: summary, description: description, request: nil, output: output, status: 200,
+              maxBodyBytes: nil, mayWait: mayWait) { req, ctx in Reply(try handler(req, ctx)) }
+    }
+
+    /// A GET whose answer carries headers of its own (``Reply``).
+    public mutating func get<Output: Codable & Sendable>(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,
+                                                         returns output: Output.Type, mayWait: Bool = false,
+                                                         _ handler: @escaping TypedHandler<Reply<Output>>) {
+        typed("GET", path, auth: auth, summary: summary, description: description, request: nil, output: output, status: 200,
               maxBodyBytes: nil, mayWait: mayWait, handler)
     }
 
@@ -34,6 +42,16 @@ extension Registry {
         _ path: String, auth: AuthLevel, summary: String, description: String? = nil, body input: Input.Type,
         returns output: Output.Type, status: Int = 200, maxBodyBytes: Int? = nil, mayWait: Bool = false,
         _ handler: @escaping TypedBodyHandler<Input, Output>
+    ) {
+        typed("POST", path, auth: auth, summary: summary, description: description, request: input, output: output, status: status,
+              maxBodyBytes: maxBodyBytes, mayWait: mayWait) { req, ctx in Reply(try handler(req, try req.decode(Input.self), ctx)) }
+    }
+
+    /// A POST whose answer carries headers of its own (``Reply``).
+    public mutating func post<Input: Decodable & Sendable, Output: Codable & Sendable>(
+        _ path: String, auth: AuthLevel, summary: String, description: String? = nil, body input: Input.Type,
+        returns output: Output.Type, status: Int = 200, maxBodyBytes: Int? = nil, mayWait: Bool = false,
+        _ handler: @escaping TypedBodyHandler<Input, Reply<Output>>
     ) {
         typed("POST", path, auth: auth, summary: summary, description: description, request: input, output: output, status: status,
               maxBodyBytes: maxBodyBytes, mayWait: mayWait) { req, ctx in try handler(req, try req.decode(Input.self), ctx) }
@@ -44,12 +62,21 @@ extension Registry {
                                                           returns output: Output.Type, status: Int = 200, mayWait: Bool = false,
                                                           _ handler: @escaping TypedHandler<Output>) {
         typed("POST", path, auth: auth, summary: summary, description: description, request: nil, output: output, status: status,
-              maxBodyBytes: nil, mayWait: mayWait, handler)
+              maxBodyBytes: nil, mayWait: mayWait) { req, ctx in Reply(try handler(req, ctx)) }
     }
 
     public mutating func put<Input: Decodable & Sendable, Output: Codable & Sendable>(
         _ path: String, auth: AuthLevel, summary: String, description: String? = nil, body input: Input.Type,
         returns output: Output.Type, status: Int = 200, maxBodyBytes: Int? = nil, _ handler: @escaping TypedBodyHandler<Input, Output>
+    ) {
+        typed("PUT", path, auth: auth, summary: summary, description: description, request: input, output: output, status: status,
+              maxBodyBytes: maxBodyBytes, mayWait: false) { req, ctx in Reply(try handler(req, try req.decode(Input.self), ctx)) }
+    }
+
+    /// A PUT whose answer carries headers of its own (``Reply``).
+    public mutating func put<Input: Decodable & Sendable, Output: Codable & Sendable>(
+        _ path: String, auth: AuthLevel, summary: String, description: String? = nil, body input: Input.Type,
+        returns output: Output.Type, status: Int = 200, maxBodyBytes: Int? = nil, _ handler: @escaping TypedBodyHandler<Input, Reply<Output>>
     ) {
         typed("PUT", path, auth: auth, summary: summary, description: description, request: input, output: output, status: status,
               maxBodyBytes: maxBodyBytes, mayWait: false) { req, ctx in try handler(req, try req.decode(Input.self), ctx) }
@@ -60,20 +87,20 @@ extension Registry {
         returns output: Output.Type, _ handler: @escaping TypedBodyHandler<Input, Output>
     ) {
         typed("PATCH", path, auth: auth, summary: summary, description: description, request: input, output: output, status: 200,
-              maxBodyBytes: nil, mayWait: false) { req, ctx in try handler(req, try req.decode(Input.self), ctx) }
+              maxBodyBytes: nil, mayWait: false) { req, ctx in Reply(try handler(req, try req.decode(Input.self), ctx)) }
     }
 
     public mutating func delete<Output: Codable & Sendable>(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,
                                                             returns output: Output.Type, _ handler: @escaping TypedHandler<Output>) {
         typed("DELETE", path, auth: auth, summary: summary, description: description, request: nil, output: output, status: 200,
-              maxBodyBytes: nil, mayWait: false, handler)
+              maxBodyBytes: nil, mayWait: false) { req, ctx in Reply(try handler(req, ctx)) }
     }
 
     /// Derives both schemas once, here at registration, and wraps the handler so a request
     /// pays only for decoding and encoding.
     private mutating func typed<Output: Codable & Sendable>(
         _ method: String, _ path: String, auth: AuthLevel, summary: String, description: String?, request: (any Decodable.Type)?,
-        output: Output.Type, status: Int, maxBodyBytes: Int?, mayWait: Bool, _ respond: @escaping TypedHandler<Output>
+        output: Output.Type, status: Int, maxBodyBytes: Int?, mayWait: Bool, _ respond: @escaping TypedHandler<Reply<Output>>
     ) {
         var requestSchema: JSONValue?
         if let request {
@@ -86,8 +113,10 @@ extension Registry {
         problems += response.problems.map { "\(method) \(path): \($0)" }
         route(method, path, auth: auth, summary: summary, description: description, request: requestSchema,
               response: empty ? nil : response.schema, status: empty ? 204 : status, maxBodyBytes: maxBodyBytes, mayWait: mayWait) { req, ctx in
-            let value = try respond(req, ctx)
-            return empty ? .noContent : try .json(value, status: status)
+            let reply = try respond(req, ctx)
+            var response = empty ? Response.noContent : try Response.json(reply.body, status: status)
+            response.headers += reply.headers
+            return response
         }
     }
 }
@@ -95,4 +124,21 @@ extension Registry {
 /// The answer of a route that has nothing to say: 204 No Content.
 public struct NoContent: Codable, Sendable {
     public init() {}
+}
+
+/// A typed answer with headers of its own (`Retry-After`, `RateLimit-*`, `Location`):
+///
+/// ```swift
+/// r.get("/api/quota", auth: .user, summary: "My quota", returns: Quota.self) { req, ctx in
+///     Reply(quota, headers: [("RateLimit-Remaining", String(quota.remaining))])
+/// }
+/// ```
+public struct Reply<Body: Codable & Sendable>: Sendable {
+    public var body: Body
+    public var headers: [(String, String)]
+
+    public init(_ body: Body, headers: [(String, String)] = []) {
+        self.body = body
+        self.headers = headers
+    }
 }

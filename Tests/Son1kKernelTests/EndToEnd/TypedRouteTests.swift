@@ -34,6 +34,24 @@ import Testing
         #expect(notJSON.status == 400 && notJSON.json["code"] == "malformed_json")
     }
 
+    @Test func theTiersAnswersAreWhatTheirDocumentedSchemasSay() async throws {
+        let k = try await TestKernel.start([.generation(["builtin_workers": 0]), .tiers(["tiers": ["FREE": ["per_hour": 2]]])])
+        defer { k.stop() }
+        let doc = try await k.request("GET", "/openapi.json").json
+        let schema = { (path: String) in doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"] }
+        let me = try await k.register("tiered")
+        let catalog = try await k.request("GET", "/api/tiers")
+        #expect(conforms(catalog.json, to: schema("/api/tiers")), "\(catalog.json)")
+        let limits = try await k.request("GET", "/api/tiers/limits/me", token: me.token)
+        #expect(conforms(limits.json, to: schema("/api/tiers/limits/me")), "\(limits.json)")
+        #expect(limits.json["usage"]["this_hour"] == 0 && limits.json["config"]["daily_limit"] == 3 && limits.json["user_id"] == .string(me.id))
+        let tier = schema("/api/tiers")["properties"]["tiers"]["items"]["properties"]
+        for field in ["storage_gb", "priority", "daily_limit", "monthly_limit", "per_hour"] { #expect(tier[field] != .null, "\(field) is documented") }
+        let documented = schema("/api/tiers/limits/me")["properties"]
+        for field in ["user_id", "subscription", "usage", "limits", "config"] { #expect(documented[field] != .null, "\(field) is documented") }
+        #expect(documented["usage"]["properties"]["this_hour"] != .null)
+    }
+
     /// Every required property present, none the schema does not list, each of its type.
     func conforms(_ value: JSONValue, to schema: JSONValue) -> Bool {
         if let types = schema["type"].array?.compactMap(\.string) ?? schema["type"].string.map({ [$0] }) {
