@@ -47,20 +47,6 @@ enum Schemas {
 
     static let workerID: JSONValue = ["type": "string", "pattern": "^[A-Za-z0-9._:-]{1,100}$"]
 
-    static let nextRequest: JSONValue = [
-        "type": "object", "required": ["worker_id"],
-        "properties": ["worker_id": workerID, "engines": ["type": "array", "items": ["type": "string"]], "wait_s": ["type": "number", "minimum": 0]],
-    ]
-
-    static let lease: JSONValue = [
-        "type": "object",
-        "properties": [
-            "id": ["type": "string"], "lease_id": ["type": "string"], "engine": ["type": "string"], "attempt": ["type": "integer"],
-            "job": ["type": "object", "description": "prompt, genre, mood, tempo_bpm, key, duration_s, quality, lyrics, instrumental, seed"],
-            "timeout_s": ["type": "integer"], "heartbeat_interval_s": ["type": "number"],
-        ],
-    ]
-
     static let heartbeatRequest: JSONValue = [
         "type": "object", "required": ["worker_id"],
         "properties": ["worker_id": workerID, "engines": ["type": "array", "items": ["type": "string"]], "job_ids": ["type": "array", "items": ["type": "string"]]],

@@ -57,9 +57,10 @@ extension GenerationPlugin {
         }
 
         r.delete("/api/generations/{id}", auth: .user, summary: "Delete a finished generation and its audio",
-                 description: "204. 409 `still_active` while it is queued or running (cancel it first). Publishes `generation.deleted` with the bytes freed.") { req, ctx in
+                 description: "409 `still_active` while it is queued or running (cancel it first). Publishes `generation.deleted` with the bytes freed.",
+                 returns: NoContent.self) { req, ctx in
             try JobQueue(ctx: ctx).delete(req.param("id"), by: try req.requirePrincipal())
-            return .noContent
+            return NoContent()
         }
 
         r.get("/api/generations/{id}/audio", auth: .user, summary: "Download the song (supports Range)",

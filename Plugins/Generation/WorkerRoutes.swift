@@ -8,10 +8,8 @@ extension GenerationPlugin {
     /// audio or fails it; the lease id it received must accompany every report.
     func registerWorkerRoutes(_ r: inout Registry<Config>) {
         r.post("/api/worker/jobs/next", auth: .worker, summary: "Lease the next job (long-poll)",
-               description: "Body `{worker_id, engines, wait_s}`. Waits up to `wait_s` (capped by config `max_wait_s`) for a job one of `engines` can run; 200 with the lease, or 204 when none came. Two workers never receive the same job.",
-               request: Schemas.nextRequest, response: Schemas.lease, mayWait: true) { req, ctx in
-            struct Next: Decodable { var workerId: String; var engines: [String]?; var waitS: Double? }
-            let input = try req.decode(Next.self)
+               description: "Waits up to `wait_s` (capped by config `max_wait_s`) for a job one of `engines` can run; 200 with the lease, or 204 when none came. Two workers never receive the same job.",
+               body: NextJobRequest.self, returns: JobLease?.self, mayWait: true) { req, input, ctx in
             let worker = try identity(req, input.workerId)
             let engines = input.engines ?? [ctx.config.defaultEngine]
             guard (1...16).contains(engines.count) else { throw PluginError.invalid("engines", "must list 1 to 16 engine names.") }
@@ -19,9 +17,9 @@ extension GenerationPlugin {
             let queue = JobQueue(ctx: ctx)
             guard let lease = try signal.poll(until: Date().addingTimeInterval(wait), { try queue.lease(worker: worker, engines: engines) }) else {
                 _ = try queue.heartbeat(worker, engines: engines, holding: [])
-                return .noContent
+                return nil
             }
-            return try .json(lease)
+            return lease
         }
 
         r.post("/api/worker/heartbeat", auth: .worker, summary: "Tell the queue this worker is alive",
@@ -98,4 +96,14 @@ extension GenerationPlugin {
         }
         return WorkerIdentity(principal: try req.requirePrincipal().id, id: workerID, kind: "external")
     }
+}
+
+/// `POST /api/worker/jobs/next`'s body.
+struct NextJobRequest: Codable, Sendable, SchemaRules {
+    var workerId: String
+    /// The engines this worker runs; default: the deployment's default engine.
+    var engines: [String]?
+    /// How long to wait for a job, in seconds (capped by `max_wait_s`).
+    var waitS: Double?
+    static let schemaRules: [FieldRule] = [.pattern("worker_id", "^[A-Za-z0-9._:-]{1,100}$")]
 }

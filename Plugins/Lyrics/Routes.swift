@@ -108,9 +108,9 @@ extension LyricsPlugin {
             return try .json(try Drafts(ctx: ctx).update(req.param("id"), for: try req.requirePrincipal().id, title: body["title"].string, sections: sections))
         }
 
-        r.delete("/api/lyrics/drafts/{id}", auth: .user, summary: "Delete a draft and its versions") { req, ctx in
+        r.delete("/api/lyrics/drafts/{id}", auth: .user, summary: "Delete a draft and its versions", returns: NoContent.self) { req, ctx in
             try Drafts(ctx: ctx).delete(req.param("id"), for: try req.requirePrincipal().id)
-            return Response(status: 204)
+            return NoContent()
         }
 
         r.get("/api/lyrics/drafts/{id}/versions", auth: .user, summary: "Every version of a draft, newest first") { req, ctx in

@@ -90,9 +90,10 @@ extension StealthPlugin {
             return try .json(store.view(account))
         }
 
-        r.delete("/api/stealth/accounts/{id}", auth: .admin, summary: "Delete a provider account and its lease history") { req, ctx in
+        r.delete("/api/stealth/accounts/{id}", auth: .admin, summary: "Delete a provider account and its lease history",
+                 returns: NoContent.self) { req, ctx in
             try AccountStore(ctx: ctx).delete(req.param("id"))
-            return Response(status: 204)
+            return NoContent()
         }
     }
 

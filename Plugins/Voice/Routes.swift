@@ -31,9 +31,10 @@ extension VoicePlugin {
             try .json(try Profiles(ctx: ctx).require(req.param("id"), for: try req.requirePrincipal().id).view)
         }
 
-        r.delete("/api/voice/profiles/{id}", auth: .user, summary: "Delete a voice profile and its reference recording") { req, ctx in
+        r.delete("/api/voice/profiles/{id}", auth: .user, summary: "Delete a voice profile and its reference recording",
+                 returns: NoContent.self) { req, ctx in
             try Profiles(ctx: ctx).delete(req.param("id"), for: try req.requirePrincipal().id)
-            return Response(status: 204)
+            return NoContent()
         }
 
         r.post("/api/voice/synthesize", auth: .user, summary: "Speak text in one of my voices",

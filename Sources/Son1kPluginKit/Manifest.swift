@@ -52,10 +52,13 @@ public struct RouteSpec: Codable, Sendable, Hashable {
     public var stream: Bool
     /// The success answer's media type when it is not JSON (`audio/wav`, `application/x-ndjson`).
     public var responseContentType: String?
+    /// Besides its success answer, the route may answer 204 with no body (a long poll that
+    /// found nothing).
+    public var mayAnswerEmpty: Bool
 
     public init(method: String, path: String, auth: AuthLevel, summary: String, description: String? = nil,
                 requestSchema: JSONValue? = nil, responseSchema: JSONValue? = nil, successStatus: Int? = nil, maxBodyBytes: Int? = nil,
-                mayWait: Bool = false, stream: Bool = false, responseContentType: String? = nil) {
+                mayWait: Bool = false, stream: Bool = false, responseContentType: String? = nil, mayAnswerEmpty: Bool = false) {
         self.method = method.uppercased()
         self.path = path
         self.auth = auth
@@ -68,12 +71,14 @@ public struct RouteSpec: Codable, Sendable, Hashable {
         self.mayWait = mayWait
         self.stream = stream
         self.responseContentType = responseContentType
+        self.mayAnswerEmpty = mayAnswerEmpty
     }
 
     enum CodingKeys: String, CodingKey {
         case method, path, auth, summary, description
         case requestSchema = "request_schema", responseSchema = "response_schema", successStatus = "success_status"
         case maxBodyBytes = "max_body_bytes", mayWait = "may_wait", stream, responseContentType = "response_content_type"
+        case mayAnswerEmpty = "may_answer_empty"
     }
 
     /// Hand-written manifests (plugins in C) may leave out everything but method, path and auth.
@@ -88,7 +93,8 @@ public struct RouteSpec: Codable, Sendable, Hashable {
                   maxBodyBytes: try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes),
                   mayWait: try c.decodeIfPresent(Bool.self, forKey: .mayWait) ?? false,
                   stream: try c.decodeIfPresent(Bool.self, forKey: .stream) ?? false,
-                  responseContentType: try c.decodeIfPresent(String.self, forKey: .responseContentType))
+                  responseContentType: try c.decodeIfPresent(String.self, forKey: .responseContentType),
+                  mayAnswerEmpty: try c.decodeIfPresent(Bool.self, forKey: .mayAnswerEmpty) ?? false)
     }
 }
 

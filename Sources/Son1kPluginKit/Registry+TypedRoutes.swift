@@ -109,12 +109,16 @@ extension Registry {
             problems += derived.problems.map { "\(method) \(path): \($0)" }
         }
         let empty = Output.self == NoContent.self
-        let response = JSONSchema.derive(Output.self, for: .response)
+        // An optional answer is the value, or 204 when there is none (`returns: JobLease?.self`).
+        let optional = (Output.self as? any OptionalSchema.Type)
+        let response = optional.map { JSONSchema.deriveErased($0.wrappedType, for: .response) } ?? JSONSchema.derive(Output.self, for: .response)
         problems += response.problems.map { "\(method) \(path): \($0)" }
         route(method, path, auth: auth, summary: summary, description: description, request: requestSchema,
-              response: empty ? nil : response.schema, status: empty ? 204 : status, maxBodyBytes: maxBodyBytes, mayWait: mayWait) { req, ctx in
+              response: empty ? nil : response.schema, status: empty ? 204 : status, maxBodyBytes: maxBodyBytes, mayWait: mayWait,
+              mayAnswerEmpty: optional != nil) { req, ctx in
             let reply = try respond(req, ctx)
-            var response = empty ? Response.noContent : try Response.json(reply.body, status: status)
+            let nothing = empty || (reply.body as? any OptionalSchema).map { $0.isAbsent } == true
+            var response = nothing ? Response.noContent : try Response.json(reply.body, status: status)
             response.headers += reply.headers
             return response
         }
@@ -126,6 +130,9 @@ public struct NoContent: Codable, Sendable {
     public init() {}
 }
 
+/// An optional `Output` answers 204 with no body when the handler returns nil, and is
+/// documented as both.
+///
 /// A typed answer with headers of its own (`Retry-After`, `RateLimit-*`, `Location`):
 ///
 /// ```swift

@@ -38,10 +38,11 @@ public struct Registry<Config: PluginConfig> {
     /// `produces` names the success answer's media type when it is not JSON (`audio/wav`).
     public mutating func route(_ method: String, _ path: String, auth: AuthLevel, summary: String, description: String? = nil,
                                request: JSONValue? = nil, response: JSONValue? = nil, status: Int? = nil, maxBodyBytes: Int? = nil,
-                               mayWait: Bool = false, stream: Bool = false, produces: String? = nil, _ handler: @escaping RouteHandler) {
+                               mayWait: Bool = false, stream: Bool = false, produces: String? = nil, mayAnswerEmpty: Bool = false,
+                               _ handler: @escaping RouteHandler) {
         let spec = RouteSpec(method: method, path: path, auth: auth, summary: summary, description: description,
                              requestSchema: request, responseSchema: response, successStatus: status, maxBodyBytes: maxBodyBytes,
-                             mayWait: mayWait, stream: stream, responseContentType: produces)
+                             mayWait: mayWait, stream: stream, responseContentType: produces, mayAnswerEmpty: mayAnswerEmpty)
         routes.append((spec, handler))
     }
 

@@ -30,6 +30,7 @@ enum OpenAPIDocument {
                 String(success): successResponse(spec, status: success),
                 "default": ["description": "An error", "content": ["application/problem+json": ["schema": ["$ref": "#/components/schemas/Problem"]]]],
             ]
+            if spec.mayAnswerEmpty { responses["204"] = ["description": "Nothing to answer; no content"] }
             if spec.auth != .public {
                 responses["401"] = ["$ref": "#/components/responses/Unauthenticated"]
                 responses["403"] = ["$ref": "#/components/responses/Forbidden"]

@@ -292,11 +292,13 @@ struct RecordingSingleValueContainer: SingleValueDecodingContainer {
 protocol OptionalSchema {
     static var wrappedType: any Decodable.Type { get }
     static var absent: Self { get }
+    var isAbsent: Bool { get }
 }
 
 extension Optional: OptionalSchema where Wrapped: Decodable {
     static var wrappedType: any Decodable.Type { Wrapped.self }
     static var absent: Self { nil }
+    var isAbsent: Bool { self == nil }
 }
 
 protocol SequenceSchema {

@@ -15,10 +15,10 @@ final class KernelRoutes: @unchecked Sendable {
     var all: [RouteTarget] { systemRoutes + authRoutes + adminRoutes + blobRoutes }
 
     func route(_ method: String, _ path: String, _ auth: AuthLevel, _ summary: String, description: String? = nil,
-               request: JSONValue? = nil, response: JSONValue? = nil, status: Int? = nil, inline: Bool = false,
+               request: JSONValue? = nil, response: JSONValue? = nil, status: Int? = nil, produces: String? = nil, inline: Bool = false,
                _ handler: @escaping @Sendable (Request) throws -> Response) -> RouteTarget {
         RouteTarget(spec: RouteSpec(method: method, path: path, auth: auth, summary: summary, description: description,
-                                    requestSchema: request, responseSchema: response, successStatus: status),
+                                    requestSchema: request, responseSchema: response, successStatus: status, responseContentType: produces),
                     handler: inline ? .inline(handler) : .kernel(handler))
     }
 }

@@ -15,7 +15,7 @@ extension KernelRoutes {
                 for p in kernel.plugins.plugins { counts[p.status.name] = .number((counts[p.status.name]?.double ?? 0) + 1) }
                 return try .json(["status": "ready", "plugins": .object(counts)] as JSONValue)
             },
-            route("GET", "/metrics", .public, "Prometheus metrics", inline: true) { [unowned self] _ in
+            route("GET", "/metrics", .public, "Prometheus metrics", produces: "text/plain; version=0.0.4", inline: true) { [unowned self] _ in
                 var text = kernel.metrics.render()
                 text += "# TYPE son1k_plugins gauge\n"
                 for p in kernel.plugins.plugins { text += "son1k_plugins{plugin=\"\(p.name)\",state=\"\(p.status.name)\"} 1\n" }
@@ -25,7 +25,7 @@ extension KernelRoutes {
             route("GET", "/openapi.json", .public, "The OpenAPI 3.1 description of every route served", inline: true) { [unowned self] _ in
                 Response(status: 200, headers: [("Content-Type", "application/json")], body: OpenAPIDocument.build(kernel).bytes)
             },
-            route("GET", "/docs", .public, "Readable API documentation (HTML)", inline: true) { [unowned self] _ in
+            route("GET", "/docs", .public, "Readable API documentation (HTML)", produces: "text/html; charset=utf-8", inline: true) { [unowned self] _ in
                 Response(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: Array(DocsPage.render(OpenAPIDocument.build(kernel)).utf8))
             },
             route("GET", "/api/plugins", .public, "Every plugin of this deployment with its state",
