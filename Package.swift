@@ -71,6 +71,8 @@ let package = Package(
         // Plugin egress through libcurl: per-request proxies, no redirects followed.
         .target(name: "CCurlFetch", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "Son1kPluginKit", dependencies: ["CSon1kABI", "CSystemCrypto"]),
+        // The first-party plugins' events and services as types, for the plugins that build on them.
+        .target(name: "Son1kContracts", dependencies: ["Son1kPluginKit"]),
         .target(
             name: "Son1kKernel",
             dependencies: [
@@ -96,10 +98,10 @@ let package = Package(
         .target(name: "Son1kMusicEngine", dependencies: ["CFluidSynth", "Son1kAudio", "Son1kPluginKit"], path: "Plugins/Generation/Engine"),
         // Calls to external providers with accounts leased from the stealth plugin.
         .target(name: "Son1kProviderKit", dependencies: ["Son1kPluginKit"]),
-        swiftPlugin("Son1kGeneration", path: "Plugins/Generation", dependencies: ["Son1kMusicEngine", "Son1kProviderKit"], exclude: ["Engine"]),
-        swiftPlugin("Son1kTiers", path: "Plugins/Tiers"),
-        swiftPlugin("Son1kPool", path: "Plugins/Pool"),
-        swiftPlugin("Son1kBilling", path: "Plugins/Billing"),
+        swiftPlugin("Son1kGeneration", path: "Plugins/Generation", dependencies: ["Son1kMusicEngine", "Son1kProviderKit", "Son1kContracts"], exclude: ["Engine"]),
+        swiftPlugin("Son1kTiers", path: "Plugins/Tiers", dependencies: ["Son1kContracts"]),
+        swiftPlugin("Son1kPool", path: "Plugins/Pool", dependencies: ["Son1kContracts"]),
+        swiftPlugin("Son1kBilling", path: "Plugins/Billing", dependencies: ["Son1kContracts"]),
         swiftPlugin("Son1kStealth", path: "Plugins/Stealth"),
         swiftPlugin("Son1kLyrics", path: "Plugins/Lyrics"),
         .systemLibrary(name: "CVoiceLibraries"),

@@ -1,4 +1,5 @@
 import Foundation
+import Son1kContracts
 import Son1kPluginKit
 
 /// Stripe events in, tier changes out.
@@ -149,10 +150,8 @@ struct Webhooks {
     }
 
     private func publish(user: String, tier: String, status: String, periodEnd: Int64?, in tx: Database) throws {
-        try ctx.publishAction("billing.subscription_changed", [
-            "user_id": .string(user), "tier": .string(tier), "status": .string(status),
-            "period_end": periodEnd.map { .number(Double($0)) } ?? .null,
-        ] as JSONValue, userID: user, in: tx)
+        try ctx.publishAction(.subscriptionChanged, SubscriptionChanged(userId: user, tier: tier, status: status, periodEnd: periodEnd),
+                              userID: user, in: tx)
         ctx.metrics.increment("billing_subscription_changes", labels: ["status": status])
     }
 }

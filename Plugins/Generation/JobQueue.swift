@@ -1,4 +1,5 @@
 import Foundation
+import Son1kContracts
 import Son1kMusicEngine
 import Son1kPluginKit
 
@@ -90,8 +91,7 @@ struct JobQueue {
                 let current = try get(id, in: tx)?.status ?? row.status
                 throw PluginError.conflict("The generation is already \(current.rawValue).", code: "not_cancellable")
             }
-            try ctx.publishAction("generation.cancelled", ["generation_id": .string(id), "user_id": .string(row.userId)] as JSONValue,
-                                  userID: row.userId, in: tx)
+            try ctx.publishAction(.generationCancelled, GenerationEnded(generationId: id, userId: row.userId), userID: row.userId, in: tx)
             return try get(id, in: tx)!
         }
     }
@@ -105,10 +105,8 @@ struct JobQueue {
         }
         try ctx.db.transaction { tx in
             guard try tx.exec("DELETE FROM generation_jobs WHERE id = ?", [.text(id)]).changes == 1 else { return }
-            try ctx.publishAction("generation.deleted", [
-                "generation_id": .string(id), "user_id": .string(row.userId), "size": .number(Double(row.audioSize ?? 0)),
-                "audio_blob_id": row.audioBlobId.map { .string($0) } ?? .null,
-            ] as JSONValue, userID: row.userId, in: tx)
+            try ctx.publishAction(.generationDeleted, GenerationDeleted(generationId: id, userId: row.userId, size: Int64(row.audioSize ?? 0),
+                                                                       audioBlobId: row.audioBlobId), userID: row.userId, in: tx)
         }
         if let blob = row.audioBlobId { try? ctx.blobs.delete(blob) }
     }
@@ -213,12 +211,10 @@ struct JobQueue {
                             [.text(worker.principal), .text(worker.id)])
                 let row = try get(id, in: tx)!
                 let job = try row.job
-                try ctx.publishAction("generation.completed", [
-                    "generation_id": .string(id), "user_id": .string(row.userId), "quality": .string(job.quality.rawValue),
-                    "duration_s": .number(job.durationS), "genre": result["genre"].string.map { .string($0) } ?? job.genre.map { .string($0) } ?? .null,
-                    "engine": .string(row.engine), "seed": .number(Double(job.seed)), "attempts": .number(Double(row.attempts)),
-                    "audio_blob_id": .string(blob.id), "size": .number(Double(blob.size)), "content_type": .string(contentType),
-                ] as JSONValue, userID: row.userId, in: tx)
+                try ctx.publishAction(.generationCompleted, GenerationCompleted(
+                    generationId: id, userId: row.userId, quality: SongQuality(rawValue: job.quality.rawValue) ?? .standard, durationS: job.durationS,
+                    genre: result["genre"].string ?? job.genre, engine: row.engine, seed: job.seed, attempts: row.attempts,
+                    audioBlobId: blob.id, size: Int64(blob.size), contentType: contentType), userID: row.userId, in: tx)
                 return row
             }
         } catch {
@@ -346,10 +342,9 @@ struct JobQueue {
         let now = nowMs
         try tx.exec("UPDATE generation_jobs SET status = ?, lease_id = NULL, error = ?, finished_at = ?, updated_at = ? WHERE id = ?",
                     [.text(status.rawValue), .text(error), .text(Clock.iso(now)), .text(Clock.iso(now)), .text(row.id)])
-        try ctx.publishAction("generation.\(status.rawValue)", [
-            "generation_id": .string(row.id), "user_id": .string(row.userId), "error": .string(error),
-            "attempts": .number(Double(row.attempts)),
-        ] as JSONValue, userID: row.userId, in: tx)
+        let topic: Topic<GenerationEnded> = status == .timeout ? .generationTimedOut : .generationFailed
+        try ctx.publishAction(topic, GenerationEnded(generationId: row.id, userId: row.userId, error: error, attempts: row.attempts),
+                              userID: row.userId, in: tx)
     }
 
     private func publishProgress(_ row: JobRow, in tx: Database) throws {

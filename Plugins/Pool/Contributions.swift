@@ -1,4 +1,5 @@
 import Foundation
+import Son1kContracts
 import Son1kPluginKit
 
 /// How songs enter and leave the pool.
@@ -31,17 +32,14 @@ struct Contributions {
     }
 
     /// `generation.completed`: a paid user's song enters the pool when the hash selects it.
-    func autoShare(_ event: Event) throws {
-        let d = event.data
-        guard let generationID = d["generation_id"].string, let userID = d["user_id"].string ?? event.userID,
-              let blob = d["audio_blob_id"].string,
-              Self.isSelected(generationID, percent: ctx.config.autoSharePercent)
-        else { return }
+    func autoShare(_ event: TypedEvent<GenerationCompleted>) throws {
+        let done = event.payload
+        guard Self.isSelected(done.generationId, percent: ctx.config.autoSharePercent) else { return }
         // The tier the user had when the song was completed (the action's own time).
-        let tier = try tiers([userID], at: event.occurredAt)[userID]
+        let tier = try tiers([done.userId], at: event.occurredAt)[done.userId]
         guard let tier, tier.paid else { return }
-        let song = Song(generationID: generationID, userID: userID, quality: d["quality"].string ?? "standard",
-                        genre: d["genre"].string, durationS: d["duration_s"].double ?? 0, audioBlobID: blob)
+        let song = Song(generationID: done.generationId, userID: done.userId, quality: done.quality.rawValue,
+                        genre: done.genre, durationS: done.durationS, audioBlobID: done.audioBlobId)
         _ = try insert(song, tier: tier.id, source: "auto")
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Son1kContracts
 import Son1kPluginKit
 
 /// The community pool: paid users' songs shared with FREE users. A share of paid users'
@@ -77,12 +78,12 @@ struct PoolPlugin: Plugin {
 
     func register(_ r: inout Registry<Config>) {
         // Delivered at least once: the item's unique generation id makes a second delivery a no-op.
-        r.onAction("generation.completed") { event, ctx in
+        r.onAction(.generationCompleted) { event, ctx in
             try Contributions(ctx: ctx).autoShare(event)
         }
         // The song's audio is gone with it: it leaves the pool (claims keep their own copies).
-        r.onAction("generation.deleted") { event, ctx in
-            if let id = event.data["generation_id"].string { try Contributions(ctx: ctx).withdraw(generationID: id) }
+        r.onAction(.generationDeleted) { event, ctx in
+            try Contributions(ctx: ctx).withdraw(generationID: event.payload.generationId)
         }
         registerRoutes(&r)
     }

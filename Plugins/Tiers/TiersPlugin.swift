@@ -1,4 +1,5 @@
 import Foundation
+import Son1kContracts
 import Son1kPluginKit
 import Synchronization
 
@@ -93,19 +94,18 @@ struct TiersPlugin: Plugin {
             data["priority"] = .number(Double(max(state.tier.priority, data["priority"].int ?? 0)))
             return .replace(data)
         }
-        for topic in ["generation.failed", "generation.cancelled", "generation.timeout"] {
-            r.onAction(topic) { event, ctx in
-                if let id = event.data["generation_id"].string { try quota(ctx).release(id) }
-            }
+        // A generation that ends without a song gives its slot back.
+        for topic: Topic<GenerationEnded> in [.generationFailed, .generationCancelled, .generationTimedOut] {
+            r.onAction(topic) { event, ctx in try quota(ctx).release(event.payload.generationId) }
         }
-        r.onAction("generation.completed") { event, ctx in
-            if let id = event.data["generation_id"].string { try quota(ctx).confirm(id, size: Int64(event.data["size"].int ?? 0)) }
+        r.onAction(.generationCompleted) { event, ctx in
+            try quota(ctx).confirm(event.payload.generationId, size: event.payload.size)
         }
-        r.onAction("generation.deleted") { event, ctx in
-            if let id = event.data["generation_id"].string { try quota(ctx).free(id) }
+        r.onAction(.generationDeleted) { event, ctx in
+            try quota(ctx).free(event.payload.generationId)
         }
-        r.onAction("billing.subscription_changed") { event, ctx in
-            try SubscriptionPolicy.apply(event.data, quota(ctx))
+        r.onAction(.subscriptionChanged) { event, ctx in
+            try SubscriptionPolicy.apply(event.payload, quota(ctx))
         }
         // For plugins whose rules depend on the tier (the community pool): each user's tier
         // at `at` (ISO 8601, default now) and whether it is paid.

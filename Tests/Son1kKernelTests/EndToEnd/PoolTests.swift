@@ -93,7 +93,8 @@ extension TestKernel {
                 group.addTask {
                     for n in stride(from: lane, to: count, by: 8) {
                         let data: JSONValue = ["generation_id": .string("synthetic-\(n)"), "user_id": .string(creator.id), "quality": "standard",
-                                               "duration_s": 5, "audio_blob_id": "blob-none", "size": 1]
+                                               "duration_s": 5, "engine": "procedural", "seed": .integer(Int64(n)), "attempts": 1,
+                                               "audio_blob_id": "blob-none", "size": 1, "content_type": "audio/wav"]
                         let r = try await k.request("POST", "/api/faulty/publish", token: admin,
                                                     json: ["topic": "generation.completed", "user_id": .string(creator.id), "data": data])
                         guard r.status == 200 else { throw TestFailure("publish: \(r)") }

@@ -187,7 +187,8 @@ import Testing
         // billing.subscription_changed: active → the tier; past_due keeps it; canceled → FREE at period end.
         func billing(_ status: String, tier: String = "PRO", periodEnd: String? = nil) async throws {
             var data: JSONValue = ["user_id": .string(me.id), "tier": .string(tier), "status": .string(status)]
-            if let periodEnd { data["period_end"] = .string(periodEnd) }
+            // As billing publishes it: seconds since 1970, Stripe's form.
+            if let periodEnd, let end = Date(iso8601: periodEnd) { data["period_end"] = .integer(end.epochMs / 1000) }
             #expect(try await k.request("POST", "/api/faulty/publish", token: admin,
                                         json: ["topic": "billing.subscription_changed", "user_id": .string(me.id), "data": data]).status == 200)
         }

@@ -52,6 +52,26 @@ import Testing
         #expect(documented["usage"]["properties"]["this_hour"] != .null)
     }
 
+    @Test func anEventMissingAFieldIsReportedNotDefaulted() async throws {
+        let k = try await TestKernel.start([.hello, .faulty(), .generation(["builtin_workers": 0]), .tiers()])
+        defer { k.stop() }
+        let admin = try await k.adminToken()
+        // A generation.completed without `size` (and without `quality`, which tiers once read as "standard").
+        let published = try await k.request("POST", "/api/faulty/publish", token: admin, json: [
+            "topic": "generation.completed", "user_id": "usr_x",
+            "data": ["generation_id": "gen_incomplete", "user_id": "usr_x", "duration_s": 30, "engine": "procedural", "seed": 1,
+                     "attempts": 1, "audio_blob_id": "blob_1", "content_type": "audio/wav"],
+        ])
+        #expect(published.status == 200)
+        let failed = try await poll("the tiers delivery to fail") { () -> JSONValue? in
+            let items = try await k.request("GET", "/api/admin/events?topic=generation.completed", token: admin).json["items"].array ?? []
+            return items.first { $0["subscriber"] == "tiers" && !$0["last_error"].isNull }
+        }
+        let error = failed["last_error"].string ?? ""
+        #expect(error.contains("event_payload_invalid") && error.contains("quality"), "\(failed)")
+        #expect(failed["status"] != "delivered")
+    }
+
     /// Every required property present, none the schema does not list, each of its type.
     func conforms(_ value: JSONValue, to schema: JSONValue) -> Bool {
         if let types = schema["type"].array?.compactMap(\.string) ?? schema["type"].string.map({ [$0] }) {

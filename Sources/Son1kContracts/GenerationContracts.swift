@@ -1,0 +1,96 @@
+import Son1kPluginKit
+
+/// The generation plugin's events, as its subscribers read them (the tiers plugin gives
+/// slots back and confirms them, the community pool shares songs).
+///
+/// ```swift
+/// r.onAction(Topic.generationCompleted) { event, ctx in
+///     try quota(ctx).confirm(event.payload.generationId, size: event.payload.size)
+/// }
+/// ```
+extension Topic where Payload == GenerationCompleted {
+    /// A song is ready: its audio is a blob of its owner's.
+    public static let generationCompleted = Topic("generation.completed")
+}
+
+extension Topic where Payload == GenerationDeleted {
+    /// A finished song and its audio were deleted by their owner (or an admin).
+    public static let generationDeleted = Topic("generation.deleted")
+}
+
+extension Topic where Payload == GenerationEnded {
+    /// The job failed for good (out of attempts, or a failure not worth retrying).
+    public static let generationFailed = Topic("generation.failed")
+    /// The job ran longer than the deployment's `timeout_s`.
+    public static let generationTimedOut = Topic("generation.timeout")
+    /// The owner cancelled the job before it finished.
+    public static let generationCancelled = Topic("generation.cancelled")
+}
+
+/// The qualities a song is rendered at.
+public enum SongQuality: String, Codable, CaseIterable, Sendable {
+    case standard, high, ultra
+}
+
+/// `generation.completed`.
+public struct GenerationCompleted: Codable, Sendable, Equatable {
+    public var generationId: String
+    public var userId: String
+    public var quality: SongQuality
+    public var durationS: Double
+    public var genre: String?
+    public var engine: String
+    public var seed: UInt64
+    public var attempts: Int
+    public var audioBlobId: String
+    /// Bytes of audio stored.
+    public var size: Int64
+    public var contentType: String
+
+    public init(generationId: String, userId: String, quality: SongQuality, durationS: Double, genre: String?, engine: String,
+                seed: UInt64, attempts: Int, audioBlobId: String, size: Int64, contentType: String) {
+        self.generationId = generationId
+        self.userId = userId
+        self.quality = quality
+        self.durationS = durationS
+        self.genre = genre
+        self.engine = engine
+        self.seed = seed
+        self.attempts = attempts
+        self.audioBlobId = audioBlobId
+        self.size = size
+        self.contentType = contentType
+    }
+}
+
+/// `generation.deleted`.
+public struct GenerationDeleted: Codable, Sendable, Equatable {
+    public var generationId: String
+    public var userId: String
+    /// Bytes of audio freed.
+    public var size: Int64
+    public var audioBlobId: String?
+
+    public init(generationId: String, userId: String, size: Int64, audioBlobId: String?) {
+        self.generationId = generationId
+        self.userId = userId
+        self.size = size
+        self.audioBlobId = audioBlobId
+    }
+}
+
+/// `generation.failed`, `generation.timeout` and `generation.cancelled`: the job ended without a song.
+public struct GenerationEnded: Codable, Sendable, Equatable {
+    public var generationId: String
+    public var userId: String
+    /// Why, for failures and time-outs.
+    public var error: String?
+    public var attempts: Int?
+
+    public init(generationId: String, userId: String, error: String? = nil, attempts: Int? = nil) {
+        self.generationId = generationId
+        self.userId = userId
+        self.error = error
+        self.attempts = attempts
+    }
+}
