@@ -1,5 +1,6 @@
 import Foundation
 import Son1kMusicEngine
+import Son1kContracts
 import Son1kPluginKit
 import Synchronization
 
@@ -112,19 +113,15 @@ struct GenerationPlugin: Plugin {
         registerWorkerRoutes(&r)
         // For plugins that build on finished songs (the community pool): the stored facts of
         // one generation, so they never take quality or ownership from a client's request.
-        r.service("generation.lookup") { input, ctx in
-            guard let id = input["generation_id"].string, let row = try JobQueue(ctx: ctx).get(id) else {
+        r.service(.generationLookup) { input, ctx in
+            guard let row = try JobQueue(ctx: ctx).get(input.generationId) else {
                 throw PluginError.notFound("No such generation.", code: "generation_not_found")
             }
             let job = try row.job
-            return [
-                "generation_id": .string(row.id), "user_id": .string(row.userId), "status": .string(row.status.rawValue),
-                "quality": .string(job.quality.rawValue), "duration_s": .number(job.durationS),
-                "genre": (try row.result.map { try JSONValue.parse(Array($0.utf8)) }?["genre"].string ?? job.genre).map { .string($0) } ?? .null,
-                "audio_blob_id": row.audioBlobId.map { .string($0) } ?? .null, "size": .number(Double(row.audioSize ?? 0)),
-                "content_type": row.audioContentType.map { .string($0) } ?? .null,
-                "finished_at": row.finishedAt.map { .string($0) } ?? .null,
-            ]
+            return GenerationFacts(
+                generationId: row.id, userId: row.userId, status: row.status.rawValue, quality: SongQuality(rawValue: job.quality.rawValue) ?? .standard,
+                durationS: job.durationS, genre: try row.result.map { try JSONValue.parse(Array($0.utf8)) }?["genre"].string ?? job.genre,
+                audioBlobId: row.audioBlobId, size: Int64(row.audioSize ?? 0), contentType: row.audioContentType, finishedAt: row.finishedAt)
         }
     }
 

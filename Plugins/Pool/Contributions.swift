@@ -46,18 +46,18 @@ struct Contributions {
     /// `POST /api/community/contribute`: the owner shares a completed song. Returns the item
     /// and whether it is new (a second call returns the existing one).
     func share(_ generationID: String, by principal: Principal) throws -> (item: JSONValue, created: Bool) {
-        let stored: JSONValue
+        let stored: GenerationFacts
         do {
-            stored = try ctx.call("generation.lookup", ["generation_id": generationID])
+            stored = try ctx.call(.generationLookup, GenerationLookup(generationId: generationID))
         } catch let error as PluginError where error.status == 404 {
             throw PluginError.notFound("No generation \(generationID) of yours.", code: "generation_not_found")
         }
-        guard let owner = stored["user_id"].string, principal.mayActFor(owner) else {
+        let owner = stored.userId
+        guard principal.mayActFor(owner) else {
             throw PluginError.notFound("No generation \(generationID) of yours.", code: "generation_not_found")
         }
-        guard stored["status"].string == "completed", let blob = stored["audio_blob_id"].string else {
-            throw PluginError.conflict("Generation \(generationID) is \(stored["status"].string ?? "not finished"); only a completed song can be shared.",
-                                       code: "not_completed")
+        guard stored.status == "completed", let blob = stored.audioBlobId else {
+            throw PluginError.conflict("Generation \(generationID) is \(stored.status); only a completed song can be shared.", code: "not_completed")
         }
         if let existing = try itemID(forGeneration: generationID) {
             // Sharing again after withdrawing puts the same item back (same points, same time).
@@ -65,8 +65,8 @@ struct Contributions {
             return (try Listing(ctx: ctx).item(existing, for: principal), false)
         }
         let tier = try tiers([owner], at: nil)[owner]?.id ?? "unknown"
-        let song = Song(generationID: generationID, userID: owner, quality: stored["quality"].string ?? "standard",
-                        genre: stored["genre"].string, durationS: stored["duration_s"].double ?? 0, audioBlobID: blob)
+        let song = Song(generationID: generationID, userID: owner, quality: stored.quality.rawValue,
+                        genre: stored.genre, durationS: stored.durationS, audioBlobID: blob)
         let (id, created) = try insert(song, tier: tier, source: "shared")
         return (try Listing(ctx: ctx).item(id, for: principal), created)
     }
@@ -123,13 +123,7 @@ struct Contributions {
     /// Each user's tier (at `at`, ISO 8601; now when nil) from the tiers plugin.
     func tiers(_ users: [String], at: String?) throws -> [String: (id: String, paid: Bool)] {
         guard !users.isEmpty else { return [:] }
-        var input: JSONValue = ["user_ids": .array(users.map(JSONValue.string))]
-        if let at { input["at"] = .string(at) }
-        var out: [String: (id: String, paid: Bool)] = [:]
-        for (user, tier) in try ctx.call("tiers.tiers_of", input)["users"].object ?? [:] {
-            if let id = tier["tier"].string { out[user] = (id, tier["paid"].bool ?? false) }
-        }
-        return out
+        return try ctx.call(.tiersOf, TiersOf(userIds: users, at: at)).users.mapValues { ($0.tier, $0.paid) }
     }
 
 }

@@ -109,15 +109,19 @@ struct TiersPlugin: Plugin {
         }
         // For plugins whose rules depend on the tier (the community pool): each user's tier
         // at `at` (ISO 8601, default now) and whether it is paid.
-        r.service("tiers.tiers_of") { input, ctx in
+        r.service(.tiersOf) { input, ctx in
             let q = quota(ctx)
-            let at = input["at"].string.flatMap(Periods.parseISO) ?? ctx.now
-            var users: [String: JSONValue] = [:]
-            for case .string(let id) in input["user_ids"].array ?? [] {
-                let tier = try q.tier(of: id, at: at)
-                users[id] = ["tier": .string(tier.id), "paid": .bool(tier.priceUsd > 0)]
+            var at = ctx.now
+            if let text = input.at {
+                guard let date = Periods.parseISO(text) else { throw PluginError.invalid("at", "must be an ISO 8601 instant.") }
+                at = date
             }
-            return ["users": .object(users)]
+            var users: [String: UserTiers.Entry] = [:]
+            for id in input.userIds {
+                let tier = try q.tier(of: id, at: at)
+                users[id] = .init(tier: tier.id, paid: tier.priceUsd > 0)
+            }
+            return UserTiers(users: users)
         }
         registerRoutes(&r)
     }

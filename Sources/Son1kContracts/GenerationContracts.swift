@@ -94,3 +94,46 @@ public struct GenerationEnded: Codable, Sendable, Equatable {
         self.attempts = attempts
     }
 }
+
+/// The stored facts of one generation, for plugins that build on finished songs (the
+/// community pool): they never take quality or ownership from a client's request.
+extension Service where Input == GenerationLookup, Output == GenerationFacts {
+    /// 404 `generation_not_found` for an id that does not exist.
+    public static let generationLookup = Service("generation.lookup")
+}
+
+/// `generation.lookup`'s input.
+public struct GenerationLookup: Codable, Sendable, Equatable {
+    public var generationId: String
+    public init(generationId: String) { self.generationId = generationId }
+}
+
+/// `generation.lookup`'s answer.
+public struct GenerationFacts: Codable, Sendable, Equatable {
+    public var generationId: String
+    public var userId: String
+    /// `queued`, `assigned`, `processing`, `completed`, `failed`, `timeout` or `cancelled`.
+    public var status: String
+    public var quality: SongQuality
+    public var durationS: Double
+    public var genre: String?
+    /// Present once completed.
+    public var audioBlobId: String?
+    public var size: Int64
+    public var contentType: String?
+    public var finishedAt: String?
+
+    public init(generationId: String, userId: String, status: String, quality: SongQuality, durationS: Double, genre: String?,
+                audioBlobId: String?, size: Int64, contentType: String?, finishedAt: String?) {
+        self.generationId = generationId
+        self.userId = userId
+        self.status = status
+        self.quality = quality
+        self.durationS = durationS
+        self.genre = genre
+        self.audioBlobId = audioBlobId
+        self.size = size
+        self.contentType = contentType
+        self.finishedAt = finishedAt
+    }
+}
