@@ -50,14 +50,6 @@ struct Periods: Sendable {
         return ymd(c.year, c.month, c.day) + "T" + pad(s / 3600, 2) + ":" + pad(s % 3600 / 60, 2) + ":" + pad(s % 60, 2) + "Z"
     }
 
-    /// An ISO 8601 instant, with or without fractional seconds.
-    static func parseISO(_ text: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        if let date = f.date(from: text) { return date }
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.date(from: text)
-    }
-
     // MARK: Calendar arithmetic (H. Hinnant's civil_from_days / days_from_civil)
 
     static func civil(fromDays z0: Int64) -> (year: Int64, month: Int64, day: Int64) {

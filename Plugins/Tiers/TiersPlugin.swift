@@ -113,7 +113,7 @@ struct TiersPlugin: Plugin {
             let q = quota(ctx)
             var at = ctx.now
             if let text = input.at {
-                guard let date = Periods.parseISO(text) else { throw PluginError.invalid("at", "must be an ISO 8601 instant.") }
+                guard let date = Date(iso8601: text) else { throw PluginError.invalid("at", "must be an ISO 8601 instant.") }
                 at = date
             }
             var users: [String: UserTiers.Entry] = [:]
