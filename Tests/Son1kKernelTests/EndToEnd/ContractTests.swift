@@ -22,7 +22,7 @@ import Testing
 
         var generated = 0
         for (who, token) in [("user", user.token), ("admin", admin)] {
-            let run = try schemathesis(k.baseURL + "/openapi.json", token: token)
+            let run = try schemathesis(k.baseURL + "/openapi.json", token: token, workingIn: k.directory)
             let cases = Int(run.output.firstMatch(of: /(\d+) generated/)?.1 ?? "0") ?? 0
             generated += cases
             #expect(run.status == 0, "as \(who): \(run.output.suffix(6000))")
@@ -31,8 +31,10 @@ import Testing
     }
 
     /// Run schemathesis with the three conformance checks; its exit status and what it printed.
-    func schemathesis(_ schema: String, token: String) throws -> (status: Int32, output: String) {
+    /// Runs in `folder` (the deployment's temporary one): schemathesis keeps a cache where it runs.
+    func schemathesis(_ schema: String, token: String, workingIn folder: URL) throws -> (status: Int32, output: String) {
         let p = Process()
+        p.currentDirectoryURL = folder
         p.executableURL = TestKernel.repositoryRoot.appendingPathComponent(".build/test-venv/bin/schemathesis")
         p.arguments = ["run", schema, "--header", "Authorization: Bearer \(token)",
                        "--checks", "response_schema_conformance,content_type_conformance,status_code_conformance",
