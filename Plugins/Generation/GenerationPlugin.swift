@@ -1,6 +1,6 @@
 import Foundation
-import Son1kMusicEngine
 import Son1kContracts
+import Son1kMusicEngine
 import Son1kPluginKit
 import Synchronization
 
@@ -119,7 +119,7 @@ struct GenerationPlugin: Plugin {
             }
             let job = try row.job
             return GenerationFacts(
-                generationId: row.id, userId: row.userId, status: row.status.rawValue, quality: SongQuality(rawValue: job.quality.rawValue) ?? .standard,
+                generationId: row.id, userId: row.userId, status: row.status.rawValue, quality: SongQuality(job.quality),
                 durationS: job.durationS, genre: try row.result.map { try JSONValue.parse(Array($0.utf8)) }?["genre"].string ?? job.genre,
                 audioBlobId: row.audioBlobId, size: Int64(row.audioSize ?? 0), contentType: row.audioContentType, finishedAt: row.finishedAt)
         }

@@ -212,7 +212,7 @@ struct JobQueue {
                 let row = try get(id, in: tx)!
                 let job = try row.job
                 try ctx.publishAction(.generationCompleted, GenerationCompleted(
-                    generationId: id, userId: row.userId, quality: SongQuality(rawValue: job.quality.rawValue) ?? .standard, durationS: job.durationS,
+                    generationId: id, userId: row.userId, quality: SongQuality(job.quality), durationS: job.durationS,
                     genre: result["genre"].string ?? job.genre, engine: row.engine, seed: job.seed, attempts: row.attempts,
                     audioBlobId: blob.id, size: Int64(blob.size), contentType: contentType), userID: row.userId, in: tx)
                 return row

@@ -74,7 +74,7 @@ extension TiersPlugin {
         let q = quota(ctx)
         let s = try q.state(userID, in: ctx.db)
         let limits = LimitsView.Limits(canGenerate: s.blocker == nil, remaining: s.remaining, limit: s.tier.limit,
-                                       period: s.tier.period == .day ? .day : .month, resetAt: Periods.iso(s.resetAt),
+                                       period: s.tier.period, resetAt: Periods.iso(s.resetAt),
                                        reason: s.blocker.flatMap(LimitsView.Reason.init(rawValue:)))
         let usage = LimitsView.Usage(today: s.today, thisMonth: s.thisMonth, thisHour: s.tier.perHour != nil ? s.thisHour : nil,
                                      storageBytes: s.storageBytes, storageLimitBytes: s.tier.storageBytes)

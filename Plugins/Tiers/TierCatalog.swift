@@ -3,7 +3,7 @@ import Son1kPluginKit
 
 /// A subscription tier: what it costs and what it allows.
 struct Tier: Sendable, Equatable {
-    enum Period: String, Sendable { case day, month }
+    enum Period: String, Codable, CaseIterable, Sendable { case day, month }
 
     var id: String
     var name: String

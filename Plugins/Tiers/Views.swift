@@ -6,13 +6,11 @@ import Son1kPluginKit
 /// A tier as clients see it. `daily_limit` or `monthly_limit` repeats `limit` for the
 /// original front ends, which read one of them.
 struct TierView: Codable, Sendable, Equatable {
-    enum Period: String, Codable, CaseIterable, Sendable { case day, month }
-
     var id: String
     var name: String
     var priceUsd: Double
     var currency: String
-    var period: Period
+    var period: Tier.Period
     var limit: Int
     var dailyLimit: Int?
     var monthlyLimit: Int?
@@ -30,7 +28,7 @@ struct TierView: Codable, Sendable, Equatable {
         name = tier.name
         priceUsd = tier.priceUsd
         currency = "usd"
-        period = tier.period == .day ? .day : .month
+        period = tier.period
         limit = tier.limit
         dailyLimit = tier.period == .day ? tier.limit : nil
         monthlyLimit = tier.period == .month ? tier.limit : nil
@@ -61,7 +59,7 @@ struct LimitsView: Codable, Sendable {
         var canGenerate: Bool
         var remaining: Int
         var limit: Int
-        var period: TierView.Period
+        var period: Tier.Period
         var resetAt: String
         /// Why `can_generate` is false.
         var reason: Reason?

@@ -111,13 +111,15 @@ extension Registry {
         let empty = Output.self == NoContent.self
         // An optional answer is the value, or 204 when there is none (`returns: JobLease?.self`).
         let optional = (Output.self as? any OptionalSchema.Type)
+        let mayBeEmpty = optional != nil
         let response = optional.map { JSONSchema.deriveErased($0.wrappedType, for: .response) } ?? JSONSchema.derive(Output.self, for: .response)
         problems += response.problems.map { "\(method) \(path): \($0)" }
         route(method, path, auth: auth, summary: summary, description: description, request: requestSchema,
               response: empty ? nil : response.schema, status: empty ? 204 : status, maxBodyBytes: maxBodyBytes, mayWait: mayWait,
-              mayAnswerEmpty: optional != nil) { req, ctx in
+              mayAnswerEmpty: mayBeEmpty) { req, ctx in
             let reply = try respond(req, ctx)
-            let nothing = empty || (reply.body as? any OptionalSchema).map { $0.isAbsent } == true
+            // Only an optional answer is looked at: other routes pay no cast per request.
+            let nothing = empty || (mayBeEmpty && (reply.body as? any OptionalSchema)?.isAbsent == true)
             var response = nothing ? Response.noContent : try Response.json(reply.body, status: status)
             response.headers += reply.headers
             return response

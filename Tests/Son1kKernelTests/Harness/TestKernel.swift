@@ -123,8 +123,7 @@ final class TestKernel: @unchecked Sendable {
         let start = ContinuousClock.now
         try send(SIGTERM)
         let (status, exited) = try await waitForExit(timeout: timeout)
-        let elapsed = ContinuousClock.now - start
-        return (status, exited, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return (status, exited, (ContinuousClock.now - start).inSeconds)
     }
 
     /// Send a signal to the running process.
@@ -234,6 +233,11 @@ struct TestResponse: CustomStringConvertible {
 struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+extension Duration {
+    /// The duration in seconds, fractions included.
+    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// Poll `check` until it returns a value or the deadline passes (no fixed sleeps).
