@@ -11,7 +11,8 @@ func pluginLinkerSettings(_ dir: String) -> [LinkerSetting] {
     [.unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/\(dir)/exports.map"])]
 }
 
-/// A first-party plugin written in Swift against Son1kPluginKit.
+/// A plugin written in Swift against Son1kPluginKit, its entry point in the same module
+/// (the style of an out-of-tree plugin; used by the test fixtures).
 func swiftPlugin(_ name: String, path: String, dependencies: [Target.Dependency] = [], exclude: [String] = []) -> Target {
     .target(
         name: name,
@@ -20,6 +21,22 @@ func swiftPlugin(_ name: String, path: String, dependencies: [Target.Dependency]
         exclude: ["exports.map"] + exclude,
         linkerSettings: pluginLinkerSettings(path)
     )
+}
+
+/// A first-party plugin: its module (`name`) holds the plugin and its rules, and a second
+/// one (`name` + "Entry", in `path`/Entry) only the exported C symbol. The shared object is
+/// built from the entry module; the unit tests link the plugin modules, several at once,
+/// which one symbol per module would forbid.
+func firstPartyPlugin(_ name: String, path: String, dependencies: [Target.Dependency] = [], exclude: [String] = []) -> [Target] {
+    [
+        .target(name: name, dependencies: ["Son1kPluginKit"] + dependencies, path: path, exclude: ["exports.map", "Entry"] + exclude),
+        .target(name: name + "Entry", dependencies: [.target(name: name)], path: path + "/Entry", linkerSettings: pluginLinkerSettings(path)),
+    ]
+}
+
+/// The shared object the kernel dlopen()s for a first-party plugin.
+func pluginProduct(_ name: String) -> Product {
+    .library(name: name, type: .dynamic, targets: [name + "Entry"])
 }
 
 /// A plugin written in plain C against the header alone (used by tests).
@@ -40,14 +57,16 @@ let package = Package(
     products: [
         .executable(name: "son1k", targets: ["son1k"]),
         .library(name: "Son1kPluginKit", targets: ["Son1kPluginKit"]),
-        .library(name: "Son1kHello", type: .dynamic, targets: ["Son1kHello"]),
-        .library(name: "Son1kGeneration", type: .dynamic, targets: ["Son1kGeneration"]),
-        .library(name: "Son1kTiers", type: .dynamic, targets: ["Son1kTiers"]),
-        .library(name: "Son1kPool", type: .dynamic, targets: ["Son1kPool"]),
-        .library(name: "Son1kBilling", type: .dynamic, targets: ["Son1kBilling"]),
-        .library(name: "Son1kStealth", type: .dynamic, targets: ["Son1kStealth"]),
-        .library(name: "Son1kLyrics", type: .dynamic, targets: ["Son1kLyrics"]),
-        .library(name: "Son1kVoice", type: .dynamic, targets: ["Son1kVoice"]),
+        // An in-process host for a plugin's unit tests: no kernel, no server, no socket.
+        .library(name: "Son1kPluginTesting", targets: ["Son1kPluginTesting"]),
+        pluginProduct("Son1kHello"),
+        pluginProduct("Son1kGeneration"),
+        pluginProduct("Son1kTiers"),
+        pluginProduct("Son1kPool"),
+        pluginProduct("Son1kBilling"),
+        pluginProduct("Son1kStealth"),
+        pluginProduct("Son1kLyrics"),
+        pluginProduct("Son1kVoice"),
         // Test fixtures: real shared objects the loader tests dlopen().
         .library(name: "Son1kTestCPlugin", type: .dynamic, targets: ["Son1kTestCPlugin"]),
         .library(name: "Son1kTestFutureABI", type: .dynamic, targets: ["Son1kTestFutureABI"]),
@@ -71,6 +90,8 @@ let package = Package(
         // Plugin egress through libcurl: per-request proxies, no redirects followed.
         .target(name: "CCurlFetch", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "Son1kPluginKit", dependencies: ["CSon1kABI", "CSystemCrypto"]),
+        .systemLibrary(name: "CSQLite"),
+        .target(name: "Son1kPluginTesting", dependencies: ["Son1kPluginKit", "CSon1kABI", "CSQLite"]),
         // The first-party plugins' events and services as types, for the plugins that build on them.
         .target(name: "Son1kContracts", dependencies: ["Son1kPluginKit"]),
         .target(
@@ -90,22 +111,24 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        swiftPlugin("Son1kHello", path: "Plugins/Hello"),
         // The generation engines live in their own module: the plugin runs them in its
         // built-in workers and `son1k worker` runs them on remote machines.
+        .target(name: "Son1kMusicEngine", dependencies: ["CFluidSynth", "Son1kAudio", "Son1kPluginKit"], path: "Plugins/Generation/Engine"),
         // WAV files and loudness, shared by the music engine and the voice plugin.
         .target(name: "Son1kAudio"),
-        .target(name: "Son1kMusicEngine", dependencies: ["CFluidSynth", "Son1kAudio", "Son1kPluginKit"], path: "Plugins/Generation/Engine"),
         // Calls to external providers with accounts leased from the stealth plugin.
-        .target(name: "Son1kProviderKit", dependencies: ["Son1kPluginKit"]),
-        swiftPlugin("Son1kGeneration", path: "Plugins/Generation", dependencies: ["Son1kMusicEngine", "Son1kProviderKit", "Son1kContracts"], exclude: ["Engine"]),
-        swiftPlugin("Son1kTiers", path: "Plugins/Tiers", dependencies: ["Son1kContracts"]),
-        swiftPlugin("Son1kPool", path: "Plugins/Pool", dependencies: ["Son1kContracts"]),
-        swiftPlugin("Son1kBilling", path: "Plugins/Billing", dependencies: ["Son1kContracts"]),
-        swiftPlugin("Son1kStealth", path: "Plugins/Stealth"),
-        swiftPlugin("Son1kLyrics", path: "Plugins/Lyrics"),
+        .target(name: "Son1kProviderKit", dependencies: ["Son1kPluginKit", "Son1kContracts"]),
         .systemLibrary(name: "CVoiceLibraries"),
-        swiftPlugin("Son1kVoice", path: "Plugins/Voice", dependencies: ["CVoiceLibraries", "Son1kAudio", "Son1kProviderKit"]),
+    ]
+    + firstPartyPlugin("Son1kHello", path: "Plugins/Hello")
+    + firstPartyPlugin("Son1kGeneration", path: "Plugins/Generation", dependencies: ["Son1kMusicEngine", "Son1kProviderKit", "Son1kContracts"], exclude: ["Engine"])
+    + firstPartyPlugin("Son1kTiers", path: "Plugins/Tiers", dependencies: ["Son1kContracts"])
+    + firstPartyPlugin("Son1kPool", path: "Plugins/Pool", dependencies: ["Son1kContracts"])
+    + firstPartyPlugin("Son1kBilling", path: "Plugins/Billing", dependencies: ["Son1kContracts"])
+    + firstPartyPlugin("Son1kStealth", path: "Plugins/Stealth", dependencies: ["Son1kContracts"])
+    + firstPartyPlugin("Son1kLyrics", path: "Plugins/Lyrics")
+    + firstPartyPlugin("Son1kVoice", path: "Plugins/Voice", dependencies: ["CVoiceLibraries", "Son1kAudio", "Son1kProviderKit"])
+    + [
         cPlugin("Son1kTestCPlugin", path: "Tests/Plugins/CPlugin"),
         cPlugin("Son1kTestFutureABI", path: "Tests/Plugins/FutureABI"),
         cPlugin("Son1kTestConflict", path: "Tests/Plugins/Conflict"),
@@ -120,6 +143,11 @@ let package = Package(
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
+        ),
+        // The first-party plugins' rules, through Son1kPluginTesting: no kernel, no server.
+        .testTarget(
+            name: "Son1kPluginRulesTests",
+            dependencies: ["Son1kPluginTesting", "Son1kContracts", "Son1kTiers", "Son1kBilling", "Son1kStealth", "Son1kPool"]
         ),
     ]
 )

@@ -5,13 +5,17 @@ import Son1kPluginKit
 /// changes come only from webhooks whose signature verifies, each event applied once, in the
 /// subscription's own order, and published as `billing.subscription_changed` for the tiers
 /// plugin. See DESIGN §4 "billing" and docs/BILLING.md.
-struct BillingPlugin: Plugin {
-    static let manifest = Manifest(
+public struct BillingPlugin: Plugin {
+    public init() {}
+
+    public static let manifest = Manifest(
         name: "billing", version: "1.0.0",
         description: "Stripe subscriptions: Checkout, the billing portal, and verified, idempotent webhooks that change tiers.",
         requires: [.optional("tiers")])
 
-    struct Config: PluginConfig {
+    public struct Config: PluginConfig {
+        public init() {}
+
         /// `sk_live_…`/`sk_test_…`; empty = billing off (checkout 503).
         var secretKey = ""
         /// The endpoint's `whsec_…`; empty = webhook off (503). There is no unsigned mode.
@@ -28,7 +32,7 @@ struct BillingPlugin: Plugin {
         /// Hosts this plugin may call: Stripe's API (and a test double's).
         var egressHosts = ["api.stripe.com"]
 
-        static let constraints: [ConfigConstraint] = [
+        public static let constraints: [ConfigConstraint] = [
             .secret("secret_key"), .secret("webhook_secret"),
             .range("tolerance_s", 1...86_400),
             .describe("prices", "Stripe price id per paid tier id, e.g. {\"PRO\": \"price_123\"}."),
@@ -41,7 +45,7 @@ struct BillingPlugin: Plugin {
         func tier(forPrice price: String) -> String? { priceByTier.first { $0.value == price }?.key }
     }
 
-    static let migrations: [Migration] = [
+    public static let migrations: [Migration] = [
         .init(1, "CREATE TABLE billing_customers (user_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL)"),
         .init(2, """
             CREATE TABLE billing_subscriptions (
@@ -71,7 +75,7 @@ struct BillingPlugin: Plugin {
         .init(6, "CREATE TABLE billing_checkouts (session_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, tier TEXT NOT NULL, created_at TEXT NOT NULL)"),
     ]
 
-    func setUp(_ ctx: Context<Config>) throws {
+    public func setUp(_ ctx: Context<Config>) throws {
         guard !ctx.config.secretKey.isEmpty else { return }
         guard let url = URL(string: ctx.config.apiBase), let host = EgressHost.of(url) else {
             throw PluginError.invalid("api_base", "'\(ctx.config.apiBase)' is not a URL.")
@@ -81,10 +85,7 @@ struct BillingPlugin: Plugin {
         }
     }
 
-    func register(_ r: inout Registry<Config>) {
+    public func register(_ r: inout Registry<Config>) {
         registerRoutes(&r)
     }
 }
-
-@_cdecl("son1k_plugin_entry")
-public func son1kPluginEntry() -> UnsafeRawPointer { export(BillingPlugin.self) }

@@ -8,12 +8,16 @@ import Synchronization
 /// them to workers — built-in threads running the embedded engines, or external workers
 /// (`son1k worker`, or anything speaking the protocol) on other machines — and records the
 /// audio as a blob. See DESIGN §4 "generation" and docs/API.md.
-struct GenerationPlugin: Plugin {
-    static let manifest = Manifest(
+public struct GenerationPlugin: Plugin {
+    public init() {}
+
+    public static let manifest = Manifest(
         name: "generation", version: "1.0.0",
         description: "Turns prompts into songs through a durable job queue, built-in and external workers, and the embedded procedural engine.")
 
-    struct Config: PluginConfig {
+    public struct Config: PluginConfig {
+        public init() {}
+
         var builtinWorkers = -1
         var defaultEngine = "procedural"
         var soundfont = ""
@@ -34,7 +38,7 @@ struct GenerationPlugin: Plugin {
         /// How often workers are told to send heartbeats.
         var heartbeatIntervalS: Double { max(0.25, Double(heartbeatTimeoutS) / 4) }
 
-        static let constraints: [ConfigConstraint] = [
+        public static let constraints: [ConfigConstraint] = [
             .range("builtin_workers", -1...256), .describe("builtin_workers", "In-process workers: -1 = one per CPU core, 0 = none (external workers only)."),
             .describe("default_engine", "The engine new jobs ask for."),
             .describe("soundfont", "General MIDI .sf2 for the procedural engine; empty = the first Debian soundfont installed."),
@@ -51,7 +55,7 @@ struct GenerationPlugin: Plugin {
         ]
     }
 
-    static let migrations: [Migration] = [
+    public static let migrations: [Migration] = [
         .init(1, """
             CREATE TABLE generation_jobs (
                 id TEXT PRIMARY KEY,
@@ -108,7 +112,7 @@ struct GenerationPlugin: Plugin {
     let runtime = Runtime()
     var signal: JobSignal { runtime.signal }
 
-    func register(_ r: inout Registry<Config>) {
+    public func register(_ r: inout Registry<Config>) {
         registerUserRoutes(&r)
         registerWorkerRoutes(&r)
         // For plugins that build on finished songs (the community pool): the stored facts of
@@ -125,7 +129,7 @@ struct GenerationPlugin: Plugin {
         }
     }
 
-    func setUp(_ ctx: Context<Config>) throws {
+    public func setUp(_ ctx: Context<Config>) throws {
         guard ["procedural", RemoteEngine.engineName].contains(ctx.config.defaultEngine) else {
             throw PluginError.invalid("default_engine", "must be procedural or remote.")
         }
@@ -140,7 +144,7 @@ struct GenerationPlugin: Plugin {
         }
     }
 
-    func start(_ ctx: Context<Config>) throws {
+    public func start(_ ctx: Context<Config>) throws {
         let count = ctx.config.builtinWorkers < 0 ? ProcessInfo.processInfo.activeProcessorCount : ctx.config.builtinWorkers
         var engines = count > 0 ? Engines.builtIn(soundfont: Engines.soundfont(configured: ctx.config.soundfont) ?? "") : []
         if count > 0, !ctx.config.remoteProvider.isEmpty { engines.append(RemoteEngine(ctx: ctx)) }
@@ -152,15 +156,12 @@ struct GenerationPlugin: Plugin {
 
     /// Shutting down: long polls answer "no job" now, and the built-in workers give their
     /// running jobs back to the queue, attempt unspent, for another instance or the next start.
-    func drain() {
+    public func drain() {
         signal.close()
         runtime.workers.withLock { $0 }?.stop()
     }
 
-    func stop() {
+    public func stop() {
         drain()
     }
 }
-
-@_cdecl("son1k_plugin_entry")
-public func son1kPluginEntry() -> UnsafeRawPointer { export(GenerationPlugin.self) }

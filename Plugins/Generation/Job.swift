@@ -1,4 +1,5 @@
 import Foundation
+import Son1kContracts
 import Son1kMusicEngine
 import Son1kPluginKit
 
@@ -77,7 +78,13 @@ struct JobRow: Codable {
 }
 
 extension EngineJob {
-    /// What the user asked for, as the API shows it (in a job, and to `generation.before_create`).
+    /// What `generation.before_create` tells its subscribers.
+    func newGeneration(_ id: String, by userID: String) -> NewGeneration {
+        NewGeneration(generationId: id, userId: userID, prompt: prompt, genre: genre, mood: mood, tempoBpm: tempoBpm, key: key,
+                      durationS: durationS, quality: SongQuality(quality), lyrics: lyrics, instrumental: instrumental, seed: seed)
+    }
+
+    /// What the user asked for, as the API shows it (in a job).
     var requestFields: JSONValue {
         [
             "prompt": .string(prompt), "genre": genre.map { .string($0) } ?? .null, "mood": mood.map { .string($0) } ?? .null,

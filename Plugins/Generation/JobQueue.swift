@@ -26,12 +26,8 @@ struct JobQueue {
                                   detail: "You have \(active) generations queued or running; wait for one to finish (the limit is \(ctx.config.maxActivePerUser)).",
                                   headers: ["Retry-After": "10"])
             }
-            var payload = job.requestFields
-            payload["generation_id"] = .string(String(id))
-            payload["user_id"] = .string(userID)
-            payload["priority"] = 0
-            let hooked = try ctx.publishHook("generation.before_create", payload, userID: userID, in: tx)
-            let priority = min(100, max(-100, hooked["priority"].int ?? 0))
+            let hooked = try ctx.publishHook(.generationBeforeCreate, job.newGeneration(String(id), by: userID), userID: userID, in: tx)
+            let priority = min(100, max(-100, hooked.priority))
             let now = nowMs, iso = Clock.iso(now)
             try tx.exec("""
                 INSERT INTO generation_jobs (id, user_id, status, priority, engine, request, attempts, max_attempts, available_at,

@@ -6,18 +6,22 @@ import Son1kPluginKit
 /// route, an authenticated route that writes in a transaction and publishes a hook (which
 /// other plugins may veto or modify) and an action (delivered after commit), a paginated
 /// list, and a service other plugins can call.
-struct HelloPlugin: Plugin {
-    static let manifest = Manifest(
+public struct HelloPlugin: Plugin {
+    public init() {}
+
+    public static let manifest = Manifest(
         name: "hello", version: "1.0.0",
         description: "Greets people: the example plugin to copy when writing your own.")
 
-    struct Config: PluginConfig {
+    public struct Config: PluginConfig {
+        public init() {}
+
         /// The word before the name.
         var greeting = "Hello"
-        static let constraints: [ConfigConstraint] = [.describe("greeting", "The word that starts every greeting.")]
+        public static let constraints: [ConfigConstraint] = [.describe("greeting", "The word that starts every greeting.")]
     }
 
-    static let migrations: [Migration] = [
+    public static let migrations: [Migration] = [
         .init(1, """
             CREATE TABLE hello_greetings (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -30,7 +34,7 @@ struct HelloPlugin: Plugin {
         .init(2, "CREATE INDEX hello_greetings_user ON hello_greetings (user_id, id)"),
     ]
 
-    func register(_ r: inout Registry<Config>) {
+    public func register(_ r: inout Registry<Config>) {
         r.get("/api/hello/{name}", auth: .public, summary: "Greet someone", returns: Message.self) { req, ctx in
             Message(message: "\(ctx.config.greeting), \(req.param("name"))!")
         }
@@ -63,6 +67,3 @@ struct HelloPlugin: Plugin {
 }
 
 struct Message: Codable { var message: String }
-
-@_cdecl("son1k_plugin_entry")
-public func son1kPluginEntry() -> UnsafeRawPointer { export(HelloPlugin.self) }

@@ -3,12 +3,16 @@ import Son1kPluginKit
 
 /// Lyrics: structured songs from Ollama or the embedded offline engine, prompt analysis,
 /// translation, and a studio of versioned drafts. See DESIGN §4 "lyrics" and docs/LYRICS.md.
-struct LyricsPlugin: Plugin {
-    static let manifest = Manifest(
+public struct LyricsPlugin: Plugin {
+    public init() {}
+
+    public static let manifest = Manifest(
         name: "lyrics", version: "1.0.0",
         description: "Structured lyrics from Ollama or the offline engine, prompt analysis, translation and versioned drafts.")
 
-    struct Config: PluginConfig {
+    public struct Config: PluginConfig {
+        public init() {}
+
         /// Engines in the order they are tried: `ollama` (when `ollama_url` is set), `offline`.
         var engines = ["ollama", "offline"]
         /// Ollama's base URL, e.g. http://127.0.0.1:11434; empty = the Ollama engine is off.
@@ -23,7 +27,7 @@ struct LyricsPlugin: Plugin {
         /// Hosts this plugin may call: Ollama's (an entry may be its URL).
         var egressHosts: [String] = []
 
-        static let constraints: [ConfigConstraint] = [
+        public static let constraints: [ConfigConstraint] = [
             .describe("engines", "Engines in order of preference: ollama, offline. A failing engine hands over to the next."),
             .describe("ollama_url", "Ollama's base URL; empty turns the Ollama engine off."),
             .describe("models", "Ollama model per task: generate, analyze, translate."),
@@ -34,7 +38,7 @@ struct LyricsPlugin: Plugin {
         func model(for task: String) -> String { models[task] ?? models["generate"] ?? "llama3.2" }
     }
 
-    static let migrations: [Migration] = [
+    public static let migrations: [Migration] = [
         .init(1, """
             CREATE TABLE lyrics_drafts (
                 id TEXT PRIMARY KEY,
@@ -61,7 +65,7 @@ struct LyricsPlugin: Plugin {
             """),
     ]
 
-    func setUp(_ ctx: Context<Config>) throws {
+    public func setUp(_ ctx: Context<Config>) throws {
         guard !ctx.config.engines.isEmpty, ctx.config.engines.allSatisfy([OllamaEngine.name, OfflineEngine.name].contains) else {
             throw PluginError.invalid("engines", "must list ollama and/or offline.")
         }
@@ -74,7 +78,7 @@ struct LyricsPlugin: Plugin {
         }
     }
 
-    func register(_ r: inout Registry<Config>) {
+    public func register(_ r: inout Registry<Config>) {
         registerRoutes(&r)
         // For the generation plugin: genre, mood and tempo for a prompt-only request, from
         // the offline heuristics unless `engine` is "auto" (fast and the same every time).
@@ -95,6 +99,3 @@ struct LyricsPlugin: Plugin {
         }
     }
 }
-
-@_cdecl("son1k_plugin_entry")
-public func son1kPluginEntry() -> UnsafeRawPointer { export(LyricsPlugin.self) }

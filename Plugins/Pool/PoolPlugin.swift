@@ -7,13 +7,17 @@ import Son1kPluginKit
 /// reproducibly and once), owners share their own songs explicitly, FREE users claim a few a
 /// day, everyone likes and plays, and contributors are ranked by the points they earned in a
 /// window. See DESIGN §4 "pool" and docs/POOL.md.
-struct PoolPlugin: Plugin {
-    static let manifest = Manifest(
+public struct PoolPlugin: Plugin {
+    public init() {}
+
+    public static let manifest = Manifest(
         name: "pool", version: "1.0.0",
         description: "The community pool: shared songs, daily claims for FREE users, likes, plays and a contributor ranking.",
         requires: ["generation", "tiers"])
 
-    struct Config: PluginConfig {
+    public struct Config: PluginConfig {
+        public init() {}
+
         /// The share of paid users' completed generations that enter the pool by themselves.
         var autoSharePercent = 5.0
         var claimsPerDay = 3
@@ -22,7 +26,7 @@ struct PoolPlugin: Plugin {
         /// A user's plays of one item count once per this many seconds.
         var playWindowS = 3600
 
-        static let constraints: [ConfigConstraint] = [
+        public static let constraints: [ConfigConstraint] = [
             .range("auto_share_percent", 0...100),
             .range("claims_per_day", 0...1000),
             .range("max_page_size", 1...1000),
@@ -31,7 +35,7 @@ struct PoolPlugin: Plugin {
         ]
     }
 
-    static let migrations: [Migration] = [
+    public static let migrations: [Migration] = [
         .init(1, """
             CREATE TABLE pool_items (
                 id TEXT PRIMARY KEY,
@@ -76,7 +80,7 @@ struct PoolPlugin: Plugin {
         .init(13, "CREATE TABLE pool_profiles (user_id TEXT PRIMARY KEY, username TEXT NOT NULL, avatar TEXT)"),
     ]
 
-    func register(_ r: inout Registry<Config>) {
+    public func register(_ r: inout Registry<Config>) {
         // Delivered at least once: the item's unique generation id makes a second delivery a no-op.
         r.onAction(.generationCompleted) { event, ctx in
             try Contributions(ctx: ctx).autoShare(event)
@@ -88,6 +92,3 @@ struct PoolPlugin: Plugin {
         registerRoutes(&r)
     }
 }
-
-@_cdecl("son1k_plugin_entry")
-public func son1kPluginEntry() -> UnsafeRawPointer { export(PoolPlugin.self) }

@@ -6,13 +6,11 @@ struct Profiles {
     let ctx: Context<PoolPlugin.Config>
 
     func refresh(_ users: [String]) throws {
-        let profiles = try ctx.call("kernel.users.profiles", ["user_ids": users])["profiles"].object ?? [:]
-        for (id, p) in profiles {
-            guard let username = p["username"].string else { continue }
+        for (id, profile) in try ctx.call(.userProfiles, UserProfilesRequest(userIds: users)).profiles {
             try ctx.db.exec("""
                 INSERT INTO pool_profiles (user_id, username, avatar) VALUES (?, ?, ?)
                 ON CONFLICT (user_id) DO UPDATE SET username = excluded.username, avatar = excluded.avatar
-                """, [.text(id), .text(username), p["avatar"].string.map { .text($0) } ?? .null])
+                """, [.text(id), .text(profile.username), SQLValue(profile.avatar)])
         }
     }
 

@@ -1,9 +1,9 @@
 import Foundation
+import Son1kContracts
 import Son1kPluginKit
 
-enum Health: String, CaseIterable, Sendable {
-    case healthy, degraded, banned
-}
+/// An account's standing, as `stealth.report` answers it.
+typealias Health = LeaseVerdict.Health
 
 /// One provider account as stored. Its credential and proxy stay sealed here; ``view``
 /// is the only shape that leaves the plugin through the API.

@@ -1,15 +1,6 @@
 import Foundation
+import Son1kContracts
 import Son1kPluginKit
-
-/// What a plugin that used a lease tells the router (`stealth.report`).
-struct Report: Decodable {
-    enum Outcome: String, Decodable { case ok, rateLimited = "rate_limited", error, authFailed = "auth_failed" }
-    var leaseId: String
-    var outcome: Outcome
-    var statusCode: Int?
-    var retryAfterS: Double?
-    var bodyExcerpt: String?
-}
 
 /// Leasing accounts in turn, and the health transitions reported outcomes cause. Every
 /// step runs in one transaction, so concurrent leases never take an account past its budget.
@@ -25,7 +16,7 @@ struct Rotation {
 
     /// A lease on the next account of `provider`, or `available: false` with the time the
     /// first resting account comes back.
-    func acquire(provider: String) throws -> JSONValue {
+    func acquire(provider: String) throws -> Lease {
         let now = self.now
         let budget = ctx.config.budget(for: provider)
         let settings = ctx.config.provider(provider)
@@ -51,12 +42,10 @@ struct Rotation {
         let credential = try vault.open(account.credentialSealed, account: account.id)
         let scheme = settings.authScheme ?? "Bearer"
         ctx.metrics.increment("stealth_leases", labels: ["provider": provider])
-        return [
-            "available": true, "lease_id": .string(leaseID), "account_id": .string(account.id), "label": .string(account.label),
-            "provider": .string(provider), "base_url": [account.baseUrl, settings.baseUrl].compactMap { $0 }.first { !$0.isEmpty }.map { .string($0) } ?? .null,
-            "headers": [.init(settings.authHeader ?? "Authorization"): .string(scheme.isEmpty ? credential : "\(scheme) \(credential)")],
-            "proxy": try account.proxySealed.map { .string(try vault.open($0, account: account.id)) } ?? .null,
-        ]
+        return Lease(available: true, provider: provider, leaseId: leaseID, accountId: account.id, label: account.label,
+                     baseUrl: [account.baseUrl, settings.baseUrl].compactMap { $0 }.first { !$0.isEmpty },
+                     headers: [settings.authHeader ?? "Authorization": scheme.isEmpty ? credential : "\(scheme) \(credential)"],
+                     proxy: try account.proxySealed.map { try vault.open($0, account: account.id) })
     }
 
     /// Active, unbanned accounts of `provider` in rotation order; expired cooldowns end here
@@ -104,26 +93,22 @@ struct Rotation {
 
     /// "None available", with when the first resting account returns (null when none will
     /// without an admin: every account banned or inactive).
-    private func unavailable(_ provider: String) throws -> JSONValue {
+    private func unavailable(_ provider: String) throws -> Lease {
         let rows = try ctx.db.query("""
             SELECT COUNT(*) AS total, MIN(CASE WHEN active = 1 AND health != 'banned' THEN cooldown_until END) AS next
             FROM stealth_accounts WHERE provider = ?
             """, [.text(provider)])
         let total = rows.first?["total"].int ?? 0
         let next = rows.first?["next"].double.map { Int64($0) }
-        return [
-            "available": false, "provider": .string(provider),
-            "reason": .string(total == 0 ? "no_accounts" : next == nil ? "none_usable" : "all_resting"),
-            "next_available_at": next.map { .string(Date(epochMs: $0).iso8601) } ?? .null,
-            "retry_after_s": next.map { .number(Double(max(1, ($0 - now + 999) / 1000))) } ?? .null,
-        ]
+        return Lease(available: false, provider: provider, reason: total == 0 ? .noAccounts : next == nil ? .noneUsable : .allResting,
+                     nextAvailableAt: next.map { Date(epochMs: $0).iso8601 }, retryAfterS: next.map { Double(max(1, ($0 - now + 999) / 1000)) })
     }
 
     // MARK: Outcomes
 
     /// Applies a lease's outcome: rate limits rest the account (Retry-After honoured), errors
     /// in a row degrade it, 401/403 ban it, a success clears the error streak.
-    func report(_ report: Report) throws -> JSONValue {
+    func report(_ report: LeaseReport) throws -> LeaseVerdict {
         let now = self.now
         return try ctx.db.transaction { tx in
             guard let lease = try tx.query("SELECT account_id, outcome FROM stealth_leases WHERE id = ?", [.text(report.leaseId)]).first,
@@ -173,14 +158,13 @@ struct Rotation {
                     """, [SQLValue(described.isEmpty ? "authentication failed" : described), .text(stamp), .text(accountID)])
                 ctx.log.warning("stealth: account \(accountID) (\(account.provider)) banned after an authentication failure; an admin must restore it")
             }
-            return ["lease_id": .string(report.leaseId), "account_id": .string(accountID), "outcome": .string(outcome.rawValue),
-                    "health": .string(health.rawValue)]
+            return LeaseVerdict(leaseId: report.leaseId, accountId: accountID, outcome: outcome, health: health)
         }
     }
 
     /// The status code and the body's words count as much as the reporter's own outcome:
     /// a 429 called an "error" is still a rate limit, and so is a 400 saying "quota exceeded".
-    static func classify(_ report: Report) -> Report.Outcome {
+    static func classify(_ report: LeaseReport) -> LeaseReport.Outcome {
         if let code = report.statusCode {
             if code == 401 || code == 403 { return .authFailed }
             if code == 429 || code == 503 { return .rateLimited }

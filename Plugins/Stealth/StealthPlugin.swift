@@ -1,4 +1,5 @@
 import Foundation
+import Son1kContracts
 import Son1kPluginKit
 
 /// The provider-account router: a deployment's own accounts at upstream generation
@@ -7,8 +8,10 @@ import Son1kPluginKit
 /// rotation when broken or banned. It spreads work across accounts the operator owns; it
 /// does not disguise requests, and a banned account comes back only by an admin's hand.
 /// See DESIGN §4 "stealth" and docs/STEALTH.md.
-struct StealthPlugin: Plugin {
-    static let manifest = Manifest(
+public struct StealthPlugin: Plugin {
+    public init() {}
+
+    public static let manifest = Manifest(
         name: "stealth", version: "1.0.0",
         description: "Rotates a deployment's provider accounts: budgets, cooldowns, health from reported outcomes, credentials encrypted at rest.")
 
@@ -25,7 +28,9 @@ struct StealthPlugin: Plugin {
         var cooldownS: Int?
     }
 
-    struct Config: PluginConfig {
+    public struct Config: PluginConfig {
+        public init() {}
+
         /// Key for credentials at rest (any string; SHA-256 makes the AES-256 key). Empty =
         /// accounts cannot be stored.
         var encryptionKey = ""
@@ -43,7 +48,7 @@ struct StealthPlugin: Plugin {
         var degradedAfter = 3
         var providers: [String: Provider] = [:]
 
-        static let constraints: [ConfigConstraint] = [
+        public static let constraints: [ConfigConstraint] = [
             .secret("encryption_key"),
             .describe("encryption_key", "Encrypts credentials and proxy URLs at rest (AES-256-GCM); e.g. `openssl rand -hex 32`."),
             .describe("import_file", "JSON accounts to import at start-up; already imported ones (same provider and label) are skipped."),
@@ -59,7 +64,7 @@ struct StealthPlugin: Plugin {
         func cooldownS(for provider: String) -> Int { max(0, self.provider(provider).cooldownS ?? cooldownS) }
     }
 
-    static let migrations: [Migration] = [
+    public static let migrations: [Migration] = [
         .init(1, """
             CREATE TABLE stealth_accounts (
                 id TEXT PRIMARY KEY,
@@ -105,17 +110,15 @@ struct StealthPlugin: Plugin {
         .init(5, "CREATE INDEX stealth_leases_account ON stealth_leases (account_id, acquired_ms)"),
     ]
 
-    func register(_ r: inout Registry<Config>) {
-        r.service("stealth.acquire") { input, ctx in
-            try Rotation(ctx: ctx).acquire(provider: input["provider"].string ?? ctx.config.defaultProvider)
+    public func register(_ r: inout Registry<Config>) {
+        r.service(.stealthAcquire) { input, ctx in
+            try Rotation(ctx: ctx).acquire(provider: input.provider ?? ctx.config.defaultProvider)
         }
-        r.service("stealth.report") { input, ctx in
-            try Rotation(ctx: ctx).report(try BodyDecoder.decode(Report.self, from: input.bytes))
-        }
+        r.service(.stealthReport) { input, ctx in try Rotation(ctx: ctx).report(input) }
         registerRoutes(&r)
     }
 
-    func setUp(_ ctx: Context<Config>) throws {
+    public func setUp(_ ctx: Context<Config>) throws {
         for (name, provider) in ctx.config.providers {
             if let strategy = provider.strategy, Strategy(rawValue: strategy) == nil {
                 throw PluginError.invalid("providers.\(name).strategy", "must be one of \(Strategy.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -123,7 +126,7 @@ struct StealthPlugin: Plugin {
         }
     }
 
-    func start(_ ctx: Context<Config>) throws {
+    public func start(_ ctx: Context<Config>) throws {
         guard !ctx.config.importFile.isEmpty else { return }
         let summary = try AccountImport(ctx: ctx).run(path: ctx.config.importFile)
         ctx.log.info("imported \(summary.imported) provider account(s) from \(ctx.config.importFile); \(summary.skipped) already present")
@@ -138,6 +141,3 @@ enum Strategy: String, CaseIterable, Sendable {
     /// The one with the fewest leases in its current budget window.
     case leastUsed = "least_used"
 }
-
-@_cdecl("son1k_plugin_entry")
-public func son1kPluginEntry() -> UnsafeRawPointer { export(StealthPlugin.self) }

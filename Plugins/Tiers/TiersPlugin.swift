@@ -6,23 +6,27 @@ import Synchronization
 /// Subscription tiers whose limits the server alone enforces: a generation takes a slot in
 /// the `generation.before_create` hook, inside the request's transaction, so concurrent
 /// requests can never take more than the limit. See DESIGN §4 "tiers" and docs/TIERS.md.
-struct TiersPlugin: Plugin {
-    static let manifest = Manifest(
+public struct TiersPlugin: Plugin {
+    public init() {}
+
+    public static let manifest = Manifest(
         name: "tiers", version: "1.0.0",
         description: "Subscription tiers (FREE, CREATOR, PRO, STUDIO): generation limits, qualities and storage, enforced atomically.")
 
-    struct Config: PluginConfig {
+    public struct Config: PluginConfig {
+        public init() {}
+
         var defaultTier = "FREE"
         /// Changes to the built-in tiers, or new ones, by id: `{"FREE": {"limit": 5}}`.
         var tiers: [String: TierOverride] = [:]
 
-        static let constraints: [ConfigConstraint] = [
+        public static let constraints: [ConfigConstraint] = [
             .describe("default_tier", "The tier of users without a subscription."),
             .describe("tiers", "Overrides by tier id: name, price_usd, period (day|month), limit, qualities, storage_bytes (-1 = unlimited), features, per_hour (0 = off), priority."),
         ]
     }
 
-    static let migrations: [Migration] = [
+    public static let migrations: [Migration] = [
         .init(1, """
             CREATE TABLE tiers_users (
                 user_id TEXT PRIMARY KEY,
@@ -65,7 +69,7 @@ struct TiersPlugin: Plugin {
         Quota(ctx: ctx, catalog: runtime.catalog.withLock { $0! })
     }
 
-    func setUp(_ ctx: Context<Config>) throws {
+    public func setUp(_ ctx: Context<Config>) throws {
         let catalog = try TierCatalog(overrides: ctx.config.tiers, defaultTier: ctx.config.defaultTier)
         runtime.catalog.withLock { $0 = catalog }
     }
@@ -81,18 +85,16 @@ struct TiersPlugin: Plugin {
         }
     }
 
-    func register(_ r: inout Registry<Config>) {
+    public func register(_ r: inout Registry<Config>) {
         // After every other subscriber may have vetoed for its own reasons; the slot is
         // taken last and rolls back with the request if anything later fails.
-        r.onHook("generation.before_create", priority: 100) { event, ctx in
-            guard let user = event.userID ?? event.data["user_id"].string, let id = event.data["generation_id"].string else { return .continue }
-            let quality = event.data["quality"].string ?? "standard"
+        r.onHook(.generationBeforeCreate, priority: 100) { event, ctx in
+            var job = event.payload
             let state = try counted(ctx) {
-                try quota(ctx).reserve(id, for: user, quality: quality, source: "generation", status: "reserved", in: ctx.db)
+                try quota(ctx).reserve(job.generationId, for: job.userId, quality: job.quality.rawValue, source: "generation", status: "reserved", in: ctx.db)
             }
-            var data = event.data
-            data["priority"] = .number(Double(max(state.tier.priority, data["priority"].int ?? 0)))
-            return .replace(data)
+            job.priority = max(state.tier.priority, job.priority)
+            return .replace(job)
         }
         // A generation that ends without a song gives its slot back.
         for topic: Topic<GenerationEnded> in [.generationFailed, .generationCancelled, .generationTimedOut] {
@@ -126,6 +128,3 @@ struct TiersPlugin: Plugin {
         registerRoutes(&r)
     }
 }
-
-@_cdecl("son1k_plugin_entry")
-public func son1kPluginEntry() -> UnsafeRawPointer { export(TiersPlugin.self) }

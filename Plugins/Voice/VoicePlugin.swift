@@ -6,13 +6,17 @@ import Synchronization
 /// that voice with emotion — the embedded engine (espeak-ng, pitch matched with Rubber Band)
 /// or a remote neural one (an XTTS-style server through a stealth-leased account). See DESIGN
 /// §4 "voice" and docs/VOICE.md.
-struct VoicePlugin: Plugin {
-    static let manifest = Manifest(
+public struct VoicePlugin: Plugin {
+    public init() {}
+
+    public static let manifest = Manifest(
         name: "voice", version: "1.0.0",
         description: "Voice profiles with consent, and speech with emotion: espeak-ng matched to the profile's pitch, or a neural XTTS server.",
         requires: [.optional("lyrics"), .optional("stealth")])
 
-    struct Config: PluginConfig {
+    public struct Config: PluginConfig {
+        public init() {}
+
         /// In-process synthesis threads; 0 = none (jobs wait).
         var workers = 1
         var defaultEngine = EmbeddedEngine.engineName
@@ -27,7 +31,7 @@ struct VoicePlugin: Plugin {
         /// Hosts the remote engine may call: the XTTS servers and their accounts' proxies.
         var egressHosts: [String] = []
 
-        static let constraints: [ConfigConstraint] = [
+        public static let constraints: [ConfigConstraint] = [
             .range("workers", 0...64), .oneOf("default_engine", [EmbeddedEngine.engineName, RemoteEngine.engineName]),
             .describe("remote_provider", "Stealth provider (e.g. xtts) of the remote engine; empty turns it off."),
             .range("remote_timeout_s", 1...3600), .range("max_attempts", 1...10), .range("retry_base_ms", 0...3_600_000),
@@ -38,7 +42,7 @@ struct VoicePlugin: Plugin {
         var engines: [String] { remoteProvider.isEmpty ? [EmbeddedEngine.engineName] : [EmbeddedEngine.engineName, RemoteEngine.engineName] }
     }
 
-    static let migrations: [Migration] = [
+    public static let migrations: [Migration] = [
         .init(1, """
             CREATE TABLE voice_profiles (
                 id TEXT PRIMARY KEY,
@@ -90,17 +94,17 @@ struct VoicePlugin: Plugin {
     }
     let runtime = Runtime()
 
-    func register(_ r: inout Registry<Config>) {
+    public func register(_ r: inout Registry<Config>) {
         registerRoutes(&r)
     }
 
-    func setUp(_ ctx: Context<Config>) throws {
+    public func setUp(_ ctx: Context<Config>) throws {
         if ctx.config.defaultEngine == RemoteEngine.engineName, ctx.config.remoteProvider.isEmpty {
             throw PluginError.invalid("remote_provider", "must name a stealth provider when default_engine is remote.")
         }
     }
 
-    func start(_ ctx: Context<Config>) throws {
+    public func start(_ ctx: Context<Config>) throws {
         var engines: [any VoiceEngine] = [EmbeddedEngine()]
         if !ctx.config.remoteProvider.isEmpty { engines.append(RemoteEngine(ctx: ctx)) }
         let workers = VoiceWorkers(ctx: ctx, engines: engines)
@@ -109,14 +113,11 @@ struct VoicePlugin: Plugin {
     }
 
     /// Shutting down: the workers finish the synthesis in hand (a second or so) and lease no more.
-    func drain() {
+    public func drain() {
         runtime.workers.withLock { $0 }?.stop()
     }
 
-    func stop() {
+    public func stop() {
         drain()
     }
 }
-
-@_cdecl("son1k_plugin_entry")
-public func son1kPluginEntry() -> UnsafeRawPointer { export(VoicePlugin.self) }

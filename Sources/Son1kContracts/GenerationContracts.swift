@@ -137,3 +137,45 @@ public struct GenerationFacts: Codable, Sendable, Equatable {
         self.finishedAt = finishedAt
     }
 }
+
+extension Topic where Payload == NewGeneration {
+    /// Hook, inside the transaction that creates a job: a subscriber may veto (the client gets
+    /// its problem) or raise the job's `priority`. The tiers plugin takes a quota slot here.
+    public static let generationBeforeCreate = Topic("generation.before_create")
+}
+
+/// `generation.before_create`: the job about to be queued, as the user asked for it.
+public struct NewGeneration: Codable, Sendable, Equatable {
+    public var generationId: String
+    public var userId: String
+    public var prompt: String
+    public var genre: String?
+    public var mood: String?
+    public var tempoBpm: Int?
+    public var key: String?
+    public var durationS: Double
+    public var quality: SongQuality
+    public var lyrics: String?
+    public var instrumental: Bool
+    public var seed: UInt64
+    /// The job's queue priority, -100 to 100 (higher goes first); subscribers may raise it.
+    public var priority: Int
+
+    public init(generationId: String, userId: String, prompt: String, genre: String? = nil, mood: String? = nil, tempoBpm: Int? = nil,
+                key: String? = nil, durationS: Double, quality: SongQuality, lyrics: String? = nil, instrumental: Bool = false,
+                seed: UInt64, priority: Int = 0) {
+        self.generationId = generationId
+        self.userId = userId
+        self.prompt = prompt
+        self.genre = genre
+        self.mood = mood
+        self.tempoBpm = tempoBpm
+        self.key = key
+        self.durationS = durationS
+        self.quality = quality
+        self.lyrics = lyrics
+        self.instrumental = instrumental
+        self.seed = seed
+        self.priority = priority
+    }
+}

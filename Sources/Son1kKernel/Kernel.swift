@@ -30,7 +30,7 @@ public final class Kernel: Sendable {
     let stream: EventStream
     /// What plugins read as "now" (a file's instant under SON1K_TEST_CLOCK_FILE, for tests).
     let clock = PluginClock()
-    let router: Router<RouteTarget>
+    let router: RouteTable<RouteTarget>
     let routes: KernelRoutes
 
     public init(config: KernelConfig, logger: Logger) throws {
@@ -66,13 +66,13 @@ public final class Kernel: Sendable {
         plugins.open(config: config)
         plugins.resolveLoadOrder()
         let routes = KernelRoutes()
-        var router = Router<RouteTarget>()
+        var router = RouteTable<RouteTarget>()
         for target in routes.all {
             try router.add(method: target.spec.method, path: target.spec.path, owner: "the kernel", target: target)
         }
         do {
             try plugins.mountRoutes(into: &router)
-        } catch let conflict as Router<RouteTarget>.Conflict {
+        } catch let conflict as RouteTable<RouteTarget>.Conflict {
             throw BootFailure(description: conflict.description)
         }
         try plugins.resolveHookOrder()

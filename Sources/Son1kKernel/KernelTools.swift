@@ -45,7 +45,7 @@ public enum KernelTools {
         manager.open(config: config)
         manager.resolveLoadOrder()
         var problems: [String] = []
-        var router = Router<RouteTarget>()
+        var router = RouteTable<RouteTarget>()
         for target in KernelRoutes().all { try? router.add(method: target.spec.method, path: target.spec.path, owner: "the kernel", target: target) }
         do { try manager.mountRoutes(into: &router) } catch { problems.append("\(error)") }
         do { try manager.resolveHookOrder() } catch { problems.append("\(error)") }

@@ -22,7 +22,7 @@ public struct Context<Config: PluginConfig>: Sendable {
     public var http: HTTPClient { HTTPClient(host: host) }
     public var blobs: Blobs { Blobs(host: host) }
 
-    init(config: Config, host: HostBridge, txn: UInt64 = 0) {
+    package init(config: Config, host: HostBridge, txn: UInt64 = 0) {
         self.config = config
         self.host = host
         self.txn = txn

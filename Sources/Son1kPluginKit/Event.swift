@@ -12,6 +12,15 @@ public struct Event: Sendable, Decodable {
     public var userID: String?
     public var data: JSONValue
 
+    package init(id: String, topic: String, kind: EventKind, occurredAt: String, userID: String?, data: JSONValue) {
+        self.id = id
+        self.topic = topic
+        self.kind = kind
+        self.occurredAt = occurredAt
+        self.userID = userID
+        self.data = data
+    }
+
     enum CodingKeys: String, CodingKey {
         case id, topic, kind, data
         case occurredAt = "occurred_at", userID = "user_id"

@@ -66,10 +66,13 @@ protocol PluginDriver: AnyObject, Sendable {
     func stop()
 }
 
-/// Adapts one ``Plugin`` type to the C ABI.
-final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
+/// Adapts one ``Plugin`` type to the C ABI. The C functions call its Swift-level entry points
+/// (`setUp`, `serve`, `deliver`, `answer`), which are also what Son1kPluginTesting drives.
+package final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
     let plugin: P
     let registry: Registry<P.Config>
+    /// The manifest as the kernel reads it: routes, subscriptions, services, schema, problems.
+    package let manifest: Manifest
     let manifestJSON: String
     /// Set once by `initialize`, which the kernel calls before any handler.
     private var context: Context<P.Config>?
@@ -77,7 +80,7 @@ final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
     /// request is then an array lookup and a call, with no generic type lookups per request.
     private var routeHandlers: [@Sendable (Request) throws -> Response] = []
 
-    init() {
+    package init() {
         plugin = P()
         var r = Registry<P.Config>()
         plugin.register(&r)
@@ -89,32 +92,38 @@ final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
         manifest.services = r.services.keys.sorted()
         manifest.migrations = P.migrations
         manifest.problems = r.problems + ConfigCoding.problems(P.Config.self)
+        self.manifest = manifest
         manifestJSON = (try? JSONValue.from(manifest).jsonString) ?? "{}"
     }
 
     func initialize(host: UnsafePointer<son1k_host_api_t>, ctx: OpaquePointer, config: UnsafePointer<CChar>?, configLen: Int,
                     err: UnsafeMutablePointer<son1k_buffer_t>) -> son1k_status_t {
-        let bridge = HostBridge(api: host, ctx: ctx)
         do {
             let bytes = config.map { Array(UnsafeRawBufferPointer(start: $0, count: configLen)) } ?? []
-            let cfg = try ConfigCoding.decode(P.Config.self, from: bytes)
-            let context = Context(config: cfg, host: bridge)
-            try plugin.setUp(context)
-            self.context = context
-            routeHandlers = registry.routes.map { route in
-                let handler = route.handler
-                return { request in try handler(request, context) }
-            }
+            try setUp(host: host, ctx: ctx, config: bytes)
             return Int32(SON1K_OK)
         } catch {
             err.pointee = pluginBuffer(Array("\(error)".utf8))
             return Int32(SON1K_ERR_FAILED)
+        }
+    }
+
+    /// Decode the config, build the context on `host` and run the plugin's `setUp`.
+    package func setUp(host: UnsafePointer<son1k_host_api_t>, ctx: OpaquePointer, config bytes: [UInt8]) throws {
+        let bridge = HostBridge(api: host, ctx: ctx)
+        let cfg = try ConfigCoding.decode(P.Config.self, from: bytes)
+        let context = Context(config: cfg, host: bridge)
+        try plugin.setUp(context)
+        self.context = context
+        routeHandlers = registry.routes.map { route in
+            let handler = route.handler
+            return { request in try handler(request, context) }
         }
     }
 
     func start(err: UnsafeMutablePointer<son1k_buffer_t>) -> son1k_status_t {
         do {
-            try plugin.start(context!)
+            try start()
             return Int32(SON1K_OK)
         } catch {
             err.pointee = pluginBuffer(Array("\(error)".utf8))
@@ -122,49 +131,49 @@ final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
         }
     }
 
+    package func start() throws { try plugin.start(context!) }
+
     func handleRequest(_ req: UnsafePointer<son1k_request_t>, _ resp: UnsafeMutablePointer<son1k_response_t>) -> son1k_status_t {
         let r = req.pointee
-        let index = Int(r.route_index)
-        guard routeHandlers.indices.contains(index) else {
-            writeResponse(.problem(PluginError(status: 404, code: "route_not_found", detail: "The plugin has no such route.")), to: resp)
-            return Int32(SON1K_OK)
-        }
         var request = requestValue(from: r)
         // `stream` exists from ABI 1.1; an older kernel's shorter request has no such field.
-        if Int(r.struct_size) >= MemoryLayout<son1k_request_t>.offset(of: \.stream)! + MemoryLayout<UInt64>.size, r.stream != 0,
-           let host = context?.host, Int(host.api.pointee.struct_size) >= MemoryLayout<son1k_host_api_t>.size {
-            request.streamWriter = ResponseStreamWriter(host: host, handle: r.stream)
+        if Int(r.struct_size) >= MemoryLayout<son1k_request_t>.offset(of: \.stream)! + MemoryLayout<UInt64>.size, r.stream != 0 {
+            request.streamWriter = responseStream(r.stream)
         }
-        let response: Response
+        writeResponse(serve(route: Int(r.route_index), request), to: resp)
+        return Int32(SON1K_OK)
+    }
+
+    /// A writer for the stream handle the kernel gave a request, when its host can stream.
+    package func responseStream(_ handle: UInt64) -> ResponseStreamWriter? {
+        guard let host = context?.host, Int(host.api.pointee.struct_size) >= MemoryLayout<son1k_host_api_t>.size else { return nil }
+        return ResponseStreamWriter(host: host, handle: handle)
+    }
+
+    /// Run the handler of route `index` (an index into the manifest's routes); a thrown
+    /// ``PluginError`` becomes its problem, anything else a 500 naming the plugin.
+    package func serve(route index: Int, _ request: Request) -> Response {
+        guard routeHandlers.indices.contains(index) else {
+            return .problem(PluginError(status: 404, code: "route_not_found", detail: "The plugin has no such route."))
+        }
         do {
-            response = try routeHandlers[index](request)
+            return try routeHandlers[index](request)
         } catch let error as PluginError {
-            response = .problem(error)
+            return .problem(error)
         } catch {
             context?.log.error("\(request.method) \(request.path) failed: \(error)")
-            response = .problem(PluginError(status: 500, code: "plugin_error",
-                                            detail: "The plugin '\(P.manifest.name)' failed to handle the request."))
+            return .problem(PluginError(status: 500, code: "plugin_error",
+                                        detail: "The plugin '\(P.manifest.name)' failed to handle the request."))
         }
-        writeResponse(response, to: resp)
-        return Int32(SON1K_OK)
     }
 
     func handleEvent(_ topic: String, _ envelope: UnsafePointer<CChar>?, _ len: Int, _ txn: UInt64,
                      _ out: UnsafeMutablePointer<son1k_buffer_t>) -> son1k_status_t {
-        guard let context else { return Int32(SON1K_ERR_FAILED) }
         do {
             let bytes = envelope.map { Array(UnsafeRawBufferPointer(start: $0, count: len)) } ?? []
             let event = try JSONValueDecoder.decode(Event.self, from: JSONValue.parse(bytes))
-            switch event.kind {
-            case .hook:
-                guard let hook = registry.hooks[topic] else { return Int32(SON1K_OK) }
-                switch try hook.handler(event, context.bound(to: txn)) {
-                case .continue: break
-                case .replace(let data): out.pointee = pluginBuffer((["data": data] as JSONValue).bytes)
-                }
-            case .action:
-                guard let action = registry.actions[topic] else { return Int32(SON1K_OK) }
-                try action.handler(event, context)
+            if case .replace(let data) = try deliver(event, txn: txn) {
+                out.pointee = pluginBuffer((["data": data] as JSONValue).bytes)
             }
             return Int32(SON1K_OK)
         } catch let error as PluginError {
@@ -176,25 +185,51 @@ final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
         }
     }
 
+    /// Hand an event to the plugin's subscriber of its topic, if it has one. A hook runs
+    /// with `db` bound to the publisher's transaction `txn`; an action returns `.continue`.
+    package func deliver(_ event: Event, txn: UInt64) throws -> HookOutcome {
+        guard let context else { throw Self.notSetUp }
+        switch event.kind {
+        case .hook:
+            guard let hook = registry.hooks[event.topic] else { return .continue }
+            return try hook.handler(event, context.bound(to: txn))
+        case .action:
+            try registry.actions[event.topic]?.handler(event, context)
+            return .continue
+        }
+    }
+
     func handleCall(_ service: String, _ input: UnsafePointer<CChar>?, _ len: Int, _ out: UnsafeMutablePointer<son1k_buffer_t>) -> son1k_status_t {
-        guard let context, let handler = registry.services[service] else { return Int32(SON1K_ERR_NOT_FOUND) }
+        guard context != nil, registry.services[service] != nil else { return Int32(SON1K_ERR_NOT_FOUND) }
         do {
             let bytes = input.map { Array(UnsafeRawBufferPointer(start: $0, count: len)) } ?? []
-            let value = try handler(bytes.isEmpty ? .null : JSONValue.parse(bytes), context)
-            out.pointee = pluginBuffer(value.bytes)
+            out.pointee = pluginBuffer(try answer(service, bytes.isEmpty ? .null : JSONValue.parse(bytes)).bytes)
             return Int32(SON1K_OK)
-        } catch let error as PluginError {
-            out.pointee = pluginBuffer(Array((try? JSONEncoder().encode(error)) ?? Data()))
-            return Int32(SON1K_ERR_FAILED)
         } catch {
-            let problem = PluginError(status: 500, code: "service_failed", detail: "The service '\(service)' failed: \(error)")
+            let problem = error as? PluginError ?? Self.serviceFailure(service, error)
             out.pointee = pluginBuffer(Array((try? JSONEncoder().encode(problem)) ?? Data()))
             return Int32(SON1K_ERR_FAILED)
         }
     }
 
-    func drain() { plugin.drain() }
-    func stop() { plugin.stop() }
+    /// Answer a call to one of the plugin's services; an unexpected error becomes a 500
+    /// ``PluginError`` naming the service.
+    package func answer(_ service: String, _ input: JSONValue) throws -> JSONValue {
+        guard let context else { throw Self.notSetUp }
+        guard let handler = registry.services[service] else {
+            throw PluginError(status: 404, code: "service_not_found", detail: "The plugin '\(P.manifest.name)' offers no service '\(service)'.")
+        }
+        do { return try handler(input, context) } catch let error as PluginError { throw error } catch { throw Self.serviceFailure(service, error) }
+    }
+
+    static func serviceFailure(_ service: String, _ error: any Error) -> PluginError {
+        PluginError(status: 500, code: "service_failed", detail: "The service '\(service)' failed: \(error)")
+    }
+
+    static var notSetUp: PluginError { PluginError(status: 500, code: "plugin_not_set_up", detail: "The plugin '\(P.manifest.name)' was not set up.") }
+
+    package func drain() { plugin.drain() }
+    package func stop() { plugin.stop() }
 
 }
 

@@ -34,6 +34,13 @@ public struct HTTPClient: Sendable {
         /// Header names lower-cased.
         public var headers: [String: String]
         public var body: [UInt8]
+
+        public init(status: Int, headers: [String: String] = [:], body: [UInt8] = []) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
+
         public var text: String { String(decoding: body, as: UTF8.self) }
         public func json() throws -> JSONValue { try JSONValue.parse(body) }
     }

@@ -4,11 +4,11 @@ import Foundation
 /// The kernel's function table and this plugin's identity, captured at `init`.
 ///
 /// Immutable after `init`, so sharing it across the plugin's handler threads is safe.
-final class HostBridge: @unchecked Sendable {
+package final class HostBridge: @unchecked Sendable {
     let api: UnsafePointer<son1k_host_api_t>
     let ctx: OpaquePointer
 
-    init(api: UnsafePointer<son1k_host_api_t>, ctx: OpaquePointer) {
+    package init(api: UnsafePointer<son1k_host_api_t>, ctx: OpaquePointer) {
         self.api = api
         self.ctx = ctx
     }
@@ -52,7 +52,7 @@ func withBytesPointer<R>(_ bytes: [UInt8], _ body: (UnsafePointer<UInt8>?, Int) 
 }
 
 /// Copy Swift bytes into a malloc'd buffer the kernel will release with the plugin's `free_buffer`.
-func pluginBuffer<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> son1k_buffer_t {
+package func pluginBuffer<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> son1k_buffer_t {
     guard !bytes.isEmpty else { return son1k_buffer_t(data: nil, len: 0) }
     let p = malloc(bytes.count)!.assumingMemoryBound(to: UInt8.self)
     _ = UnsafeMutableBufferPointer(start: p, count: bytes.count).initialize(from: bytes)

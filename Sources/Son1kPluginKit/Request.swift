@@ -14,7 +14,7 @@ public struct Request: Sendable {
     public var requestID: String
     public var body: [UInt8]
     /// Set by the SDK on routes declared `stream: true` (see ``startStream(status:headers:)``).
-    var streamWriter: ResponseStreamWriter?
+    package var streamWriter: ResponseStreamWriter?
 
     public init(method: String, path: String, rawQuery: String = "", params: [String: String] = [:],
                 headers: [String: String] = [:], principal: Principal? = nil, requestID: String = "", body: [UInt8] = []) {

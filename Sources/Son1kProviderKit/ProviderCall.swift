@@ -1,4 +1,5 @@
 import Foundation
+import Son1kContracts
 import Son1kPluginKit
 
 /// One request to an external provider (a MusicGen server, an XTTS server) made with an
@@ -35,60 +36,60 @@ public struct ProviderCall<Config: PluginConfig> {
     /// 2xx response whose body `accept` approves; anything else is a ``Failure``.
     public func post(_ path: String, body: [UInt8], headers: [String: String], timeoutS: Double,
                      accept: ([UInt8]) -> Bool) throws(Failure) -> HTTPClient.Response {
-        let lease: JSONValue
+        let lease: Lease
         do {
-            lease = try ctx.call("stealth.acquire", ["provider": .string(provider)] as JSONValue)
+            lease = try ctx.call(.stealthAcquire, LeaseRequest(provider: provider))
         } catch let error as PluginError where error.code == "service_unavailable" {
             throw .failed("Provider accounts come from the stealth plugin, which is not running (\(error.detail)).", retryable: false)
         } catch {
             throw .failed("Leasing a \(provider) account failed: \(error)", retryable: true)
         }
-        guard lease["available"] == true, let leaseID = lease["lease_id"].string else {
-            let when = lease["next_available_at"].string.map { " until \($0)" } ?? ""
-            throw .postponed("No \(provider) account is free\(when) (\(lease["reason"].string ?? "none available")).",
-                             afterSeconds: min(Self.maxWaitS, lease["retry_after_s"].double ?? Self.maxWaitS))
+        guard lease.available, let leaseID = lease.leaseId else {
+            let when = lease.nextAvailableAt.map { " until \($0)" } ?? ""
+            throw .postponed("No \(provider) account is free\(when) (\(lease.reason?.rawValue ?? "none available")).",
+                             afterSeconds: min(Self.maxWaitS, lease.retryAfterS ?? Self.maxWaitS))
         }
-        guard var base = lease["base_url"].string else {
-            report(leaseID, "error", status: nil, excerpt: "no base_url configured")
+        guard var base = lease.baseUrl else {
+            report(leaseID, .error, status: nil, excerpt: "no base_url configured")
             throw .failed("Neither provider \(provider) nor its account has a base_url.", retryable: false)
         }
         while base.hasSuffix("/") { base.removeLast() }
-        var all = (lease["headers"].object ?? [:]).compactMapValues(\.string)
+        var all = lease.headers ?? [:]
         for (name, value) in headers { all[name] = value }
 
         let response: HTTPClient.Response
         do {
             response = try ctx.http.fetch(.init(method: "POST", url: base + path, headers: all, body: body, timeoutSeconds: timeoutS,
-                                                proxy: lease["proxy"].string))
+                                                proxy: lease.proxy))
         } catch let error as PluginError {
             if ["egress_denied", "invalid_url", "invalid_proxy"].contains(error.code) {
-                report(leaseID, "ok", status: nil, excerpt: nil)
+                report(leaseID, .ok, status: nil, excerpt: nil)
                 throw .failed("\(error.detail) (this plugin's egress_hosts)", retryable: false)
             }
-            report(leaseID, "error", status: nil, excerpt: error.detail)
+            report(leaseID, .error, status: nil, excerpt: error.detail)
             throw .failed("Provider \(provider) unreachable: \(error.detail)", retryable: true)
         } catch {
-            report(leaseID, "error", status: nil, excerpt: "\(error)")
+            report(leaseID, .error, status: nil, excerpt: "\(error)")
             throw .failed("Provider \(provider) unreachable: \(error)", retryable: true)
         }
 
         switch response.status {
         case 200..<300 where accept(response.body):
-            report(leaseID, "ok", status: response.status, excerpt: nil)
+            report(leaseID, .ok, status: response.status, excerpt: nil)
             return response
         case 200..<300:
-            report(leaseID, "error", status: response.status, excerpt: "unexpected answer")
+            report(leaseID, .error, status: response.status, excerpt: "unexpected answer")
             throw .failed("Provider \(provider) answered with something else than asked for.", retryable: true)
         case 401, 403, 429, 503:
-            let outcome = [401, 403].contains(response.status) ? "auth_failed" : "rate_limited"
+            let outcome: LeaseReport.Outcome = [401, 403].contains(response.status) ? .authFailed : .rateLimited
             report(leaseID, outcome, status: response.status, excerpt: response.text, retryAfter: Self.retryAfter(response.headers["retry-after"]))
             throw .postponed("A \(provider) account answered HTTP \(response.status); another account will take the job.", afterSeconds: 0)
         default:
             // A 4xx is the request's fault, not the account's (unless its words say "rate
             // limit"); a 5xx is the provider's, and counts against the account.
             let clientError = (400..<500).contains(response.status)
-            let verdict = report(leaseID, clientError ? "ok" : "error", status: response.status, excerpt: response.text)
-            if verdict["outcome"] == "rate_limited" {
+            let verdict = report(leaseID, clientError ? .ok : .error, status: response.status, excerpt: response.text)
+            if verdict?.outcome == .rateLimited {
                 throw .postponed("A \(provider) account is rate limited; another account will take the job.", afterSeconds: 0)
             }
             throw clientError ? .failed("Provider \(provider) refused the request (HTTP \(response.status)).", retryable: false)
@@ -97,16 +98,13 @@ public struct ProviderCall<Config: PluginConfig> {
     }
 
     @discardableResult
-    private func report(_ lease: String, _ outcome: String, status: Int?, excerpt: String?, retryAfter: Double? = nil) -> JSONValue {
-        var input: JSONValue = ["lease_id": .string(lease), "outcome": .string(outcome)]
-        if let status { input["status_code"] = .number(Double(status)) }
-        if let excerpt { input["body_excerpt"] = .string(String(excerpt.prefix(300))) }
-        if let retryAfter { input["retry_after_s"] = .number(retryAfter) }
+    private func report(_ lease: String, _ outcome: LeaseReport.Outcome, status: Int?, excerpt: String?, retryAfter: Double? = nil) -> LeaseVerdict? {
         do {
-            return try ctx.call("stealth.report", input)
+            return try ctx.call(.stealthReport, LeaseReport(leaseId: lease, outcome: outcome, statusCode: status,
+                                                            retryAfterS: retryAfter, bodyExcerpt: excerpt.map { String($0.prefix(300)) }))
         } catch {
             ctx.log.warning("could not report a \(provider) lease's outcome: \(error)")
-            return .null
+            return nil
         }
     }
 

@@ -16,7 +16,7 @@ struct KernelResponder: HTTPResponder {
     typealias Context = KernelRequestContext
 
     let kernel: Kernel
-    let router: Router<RouteTarget>
+    let router: RouteTable<RouteTarget>
 
     func respond(to request: Hummingbird.Request, context: Context) async throws -> Hummingbird.Response {
         let started = ContinuousClock.now
@@ -51,7 +51,7 @@ struct KernelResponder: HTTPResponder {
         return response
     }
 
-    private func serve(_ match: Router<RouteTarget>.Match, _ request: Hummingbird.Request, requestID: String, peer: String) async -> Hummingbird.Response {
+    private func serve(_ match: RouteTable<RouteTarget>.Match, _ request: Hummingbird.Request, requestID: String, peer: String) async -> Hummingbird.Response {
         let body: ByteBuffer
         let limit = match.target.spec.maxBodyBytes ?? kernel.settings.maxBodyBytes
         do {

@@ -25,7 +25,7 @@ extension Kernel {
     func beginShutdown(after signo: Int32, server: ServiceGroup, signals: SignalListener) async {
         let drain = settings.shutdownDrainSeconds
         logger.notice("\(SignalListener.name(signo)): shutting down, draining for up to \(drain) s (a second signal stops at once)")
-        armDeadline(ContinuousClock.now + .milliseconds(Int64(drain * 1000)), signals: signals)
+        armDeadline(after: drain, signals: signals)
         scheduler.cancelAll()
         // Each plugin on a thread of its own: handing work back may wait for a worker thread.
         let pluginsDrained = Task { [plugins, handlers] in
@@ -50,22 +50,24 @@ extension Kernel {
         logger.notice("shut down cleanly\(pending > 0 ? "; \(pending) deliveries stay pending for the next start" : "")")
     }
 
-    /// The deadline or a second signal ends the process, whatever is still running.
-    private func armDeadline(_ deadline: ContinuousClock.Instant, signals: SignalListener) {
-        let drain = settings.shutdownDrainSeconds
-        Task.detached { [self] in
-            try? await Task.sleep(until: deadline)
-            stopNow(status: 0, because: "the \(drain) s drain deadline passed")
+    /// The deadline or a second signal ends the process, whatever is still running. Both run
+    /// on Dispatch's threads, not in tasks: a drain that keeps the cooperative pool's few
+    /// threads busy must not delay the one thing that ends it.
+    private func armDeadline(after seconds: Double, signals: SignalListener) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
+            stopNow(status: 0, because: "the \(seconds) s drain deadline passed")
         }
-        Task.detached { [self] in
-            guard let signo = await signals.next() else { return }
+        signals.onSignal { [self] signo in
             stopNow(status: 128 + signo, because: "a second signal (\(SignalListener.name(signo))) arrived")
         }
     }
 
+    /// Logs why, then ends the process without running exit handlers: they would tear down
+    /// state other threads are still using, and the database is safe (WAL) without them.
     private func stopNow(status: Int32, because reason: String) -> Never {
         let pending = (try? events.pendingDeliveries()).map { "\($0) deliveries stay pending for the next start" } ?? "the outbox could not be read"
         logger.warning("\(reason): exiting now with \(stream.connectionCount) WebSocket(s) still open; \(pending)")
-        exit(status)
+        fflush(nil)
+        _exit(status)
     }
 }

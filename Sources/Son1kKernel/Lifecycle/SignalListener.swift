@@ -13,6 +13,8 @@ final class SignalListener: Sendable {
         var received: [Int32] = []
         var waiter: (id: UInt64, continuation: CheckedContinuation<Int32?, Never>)?
         var nextWaiter: UInt64 = 0
+        /// Takes every later signal on the signal queue itself (see ``onSignal(_:)``).
+        var handler: (@Sendable (Int32) -> Void)?
     }
 
     private let state = Mutex(State())
@@ -30,11 +32,14 @@ final class SignalListener: Sendable {
         self.sources = sources
         for (source, signo) in zip(sources, signals) {
             source.setEventHandler { [weak self] in
-                let waiter = self?.state.withLock { s -> CheckedContinuation<Int32?, Never>? in
-                    guard let w = s.waiter else { s.received.append(signo); return nil }
+                guard let self else { return }
+                let (waiter, handler) = state.withLock { s -> (CheckedContinuation<Int32?, Never>?, (@Sendable (Int32) -> Void)?) in
+                    if let handler = s.handler { return (nil, handler) }
+                    guard let w = s.waiter else { s.received.append(signo); return (nil, nil) }
                     s.waiter = nil
-                    return w.continuation
+                    return (w.continuation, nil)
                 }
+                handler?(signo)
                 waiter?.resume(returning: signo)
             }
             source.resume()
@@ -65,6 +70,18 @@ final class SignalListener: Sendable {
             }
             waiter?.resume(returning: nil)
         }
+    }
+
+    /// Hand every signal from now on (and one already received) to `handler`, on the
+    /// listener's own dispatch queue: it runs even when every thread of Swift's cooperative
+    /// pool is busy, which is what a "stop at once" must not wait for.
+    func onSignal(_ handler: @escaping @Sendable (Int32) -> Void) {
+        let pending = state.withLock { s -> [Int32] in
+            s.handler = handler
+            defer { s.received.removeAll() }
+            return s.received
+        }
+        pending.forEach(handler)
     }
 
     /// `SIGTERM`, `SIGINT` or the number, for logs.

@@ -11,18 +11,19 @@ extension Kernel {
     func callKernelService(_ name: String, input: [UInt8]) throws -> [UInt8] {
         switch name {
         case "kernel.users.profiles":
-            // `{user_ids: [...]}` → `{profiles: {id: {user_id, username, avatar}}}`; unknown ids are left out.
-            let ids = try JSONValue.parse(input)["user_ids"].array?.compactMap(\.string) ?? []
+            let ids: [String]
+            do { ids = try JSONValueDecoder.decode(UserProfilesRequest.self, from: JSONValue.parse(input)).userIds } catch {
+                throw PluginError.invalid("user_ids", "must be an array of user ids.")
+            }
             guard ids.count <= Self.profilesPerCall else {
                 throw PluginError.invalid("user_ids", "may name at most \(Self.profilesPerCall) users per call.")
             }
-            var profiles: [String: JSONValue] = [:]
+            var profiles: [String: UserProfiles.Profile] = [:]
             for id in Set(ids) {
                 guard let user = try identity.user(id: id) else { continue }
-                // The kernel keeps no pictures; `avatar` is there for the shape front ends expect.
-                profiles[id] = ["user_id": .string(user.id), "username": .string(user.username), "avatar": .null]
+                profiles[id] = .init(userId: user.id, username: user.username)
             }
-            return JSONValue.object(["profiles": .object(profiles)]).bytes
+            return try JSONValueEncoder.encode(UserProfiles(profiles: profiles)).bytes
         default:
             throw PluginError(status: 503, code: "service_unavailable", detail: "The kernel offers no service '\(name)'.")
         }

@@ -107,7 +107,7 @@ public final class PluginManager: @unchecked Sendable {
     // MARK: 3. Check routes and hooks
 
     /// Add every usable plugin's routes to `router`; throws on a conflict.
-    func mountRoutes(into router: inout Router<RouteTarget>) throws {
+    func mountRoutes(into router: inout RouteTable<RouteTarget>) throws {
         for name in loadOrder {
             guard let plugin = byName[name], plugin.status.isUsable, let manifest = plugin.manifest else { continue }
             for (index, route) in manifest.routes.enumerated() {

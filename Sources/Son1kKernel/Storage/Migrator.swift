@@ -26,7 +26,7 @@ public struct Migrator: Sendable {
     /// recorded migration was edited, versions are not increasing, a statement touches
     /// another owner's tables, or a migration fails (that one is rolled back).
     @discardableResult
-    public func migrate(owner: String, _ migrations: [Migration], guard prefixGuard: TablePrefixGuard?) throws -> [Int] {
+    package func migrate(owner: String, _ migrations: [Migration], guard prefixGuard: TablePrefixGuard?) throws -> [Int] {
         var last = 0
         for m in migrations {
             guard m.version > last else {

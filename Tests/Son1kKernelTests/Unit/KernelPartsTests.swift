@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct RouterTests {
     @Test func literalsBeatParametersAndWrongMethodsAreReported() throws {
-        var router = Router<String>()
+        var router = RouteTable<String>()
         try router.add(method: "GET", path: "/api/users/{user_id}", owner: "a", target: "param")
         try router.add(method: "GET", path: "/api/users/me", owner: "a", target: "literal")
         try router.add(method: "POST", path: "/api/users/{id}", owner: "b", target: "post")
@@ -19,9 +19,9 @@ import Testing
     }
 
     @Test func sameShapeWithDifferentParameterNamesIsAConflictNamingBothOwners() throws {
-        var router = Router<String>()
+        var router = RouteTable<String>()
         try router.add(method: "GET", path: "/api/x/{id}", owner: "plugin 'a'", target: "1")
-        #expect(throws: Router<String>.Conflict.self) { try router.add(method: "GET", path: "/api/x/{name}", owner: "plugin 'b'", target: "2") }
+        #expect(throws: RouteTable<String>.Conflict.self) { try router.add(method: "GET", path: "/api/x/{name}", owner: "plugin 'b'", target: "2") }
         try router.add(method: "POST", path: "/api/x/{name}", owner: "plugin 'b'", target: "3")
     }
 }

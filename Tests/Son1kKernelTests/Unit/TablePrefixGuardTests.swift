@@ -1,4 +1,5 @@
 import Son1kKernel
+import Son1kPluginKit
 import Testing
 
 @Suite struct TablePrefixGuardTests {

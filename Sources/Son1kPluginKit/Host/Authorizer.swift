@@ -1,9 +1,7 @@
-import Son1kPluginKit
-
 /// Applies a route's declared auth level, and the `{user_id}` rule: a route with a
 /// `user_id` parameter serves only that user or an admin.
-enum Authorizer {
-    static func check(_ level: AuthLevel, principal: Principal?, credentialsInvalid: Bool, params: [(String, String)]) throws {
+package enum Authorizer {
+    package static func check(_ level: AuthLevel, principal: Principal?, credentialsInvalid: Bool, params: [(String, String)]) throws {
         guard level != .public else { return }
         guard let principal else {
             throw credentialsInvalid

@@ -1,18 +1,17 @@
-import Son1kPluginKit
 
 /// Matches `(method, path)` to a route, telling "no such path" (404) apart from "path
 /// exists, other methods" (405 with `Allow`), and detects two owners claiming the same
 /// route (same method and the same path shape, whatever the parameter names).
 ///
 /// Literal segments win over parameters: `/api/users/me` beats `/api/users/{user_id}`.
-public struct Router<Target: Sendable>: Sendable {
-    public struct Match: Sendable {
-        public var target: Target
-        public var params: [(String, String)]
-        public var pattern: String
+package struct RouteTable<Target: Sendable>: Sendable {
+    package struct Match: Sendable {
+        package var target: Target
+        package var params: [(String, String)]
+        package var pattern: String
     }
 
-    public enum Resolution: Sendable {
+    package enum Resolution: Sendable {
         case found(Match)
         case methodNotAllowed(allow: [String])
         case notFound
@@ -33,11 +32,11 @@ public struct Router<Target: Sendable>: Sendable {
     }
 
     /// Two owners claiming one route.
-    public struct Conflict: Error, CustomStringConvertible {
-        public let method: String
-        public let path: String
-        public let owners: (String, String)
-        public var description: String {
+    package struct Conflict: Error, CustomStringConvertible {
+        package let method: String
+        package let path: String
+        package let owners: (String, String)
+        package var description: String {
             "route conflict: \(method) \(path) is claimed by both \(owners.0) and \(owners.1)"
         }
     }
@@ -47,10 +46,10 @@ public struct Router<Target: Sendable>: Sendable {
     /// Entry indices by number of path segments: a path is only compared with routes of its length.
     private var byLength: [Int: [Int]] = [:]
 
-    public init() {}
+    package init() {}
 
     /// Add a route; throws ``Conflict`` naming both owners when the shape is taken.
-    public mutating func add(method: String, path: String, owner: String, target: Target) throws {
+    package mutating func add(method: String, path: String, owner: String, target: Target) throws {
         let segments = Self.segments(path)
         let key = method + " " + segments.map(\.shape).joined(separator: "/")
         if let existing = byShape[key] {
@@ -61,7 +60,7 @@ public struct Router<Target: Sendable>: Sendable {
         entries.append(Entry(method: method, pattern: path, segments: segments, owner: owner, target: target))
     }
 
-    public func resolve(method: String, path: String) -> Resolution {
+    package func resolve(method: String, path: String) -> Resolution {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         guard let candidates = byLength[parts.count] else { return .notFound }
         // The most literal matching route wins; parameters are only extracted for it, and the
@@ -108,7 +107,7 @@ public struct Router<Target: Sendable>: Sendable {
     }
 
     /// Every route, for /openapi.json and the boot log.
-    public var routes: [(method: String, path: String, owner: String, target: Target)] {
+    package var routes: [(method: String, path: String, owner: String, target: Target)] {
         entries.map { ($0.method, $0.pattern, $0.owner, $0.target) }
     }
 

@@ -8,13 +8,13 @@ import Synchronization
 /// plus RENAME TO. Names a statement defines itself (`WITH name AS (…)`) and table-valued
 /// functions (`FROM json_each(…)`) are allowed. Statements outside the portable subset
 /// that could escape the prefix (ATTACH, DETACH, PRAGMA, VACUUM, CREATE TRIGGER) are refused.
-public struct TablePrefixGuard: Sendable {
-    public let prefix: String
+package struct TablePrefixGuard: Sendable {
+    package let prefix: String
 
-    public init(pluginName: String) { prefix = pluginName + "_" }
+    package init(pluginName: String) { prefix = pluginName + "_" }
 
     /// Nil when the SQL is allowed, otherwise the reason it is not.
-    public func violation(in sql: String) -> String? {
+    package func violation(in sql: String) -> String? {
         let tokens = SQLTokenizer.tokens(sql)
         let upper = tokens.map { $0.isIdentifier ? $0.text.uppercased() : $0.text }
         var cteNames = Set<String>()
@@ -162,17 +162,17 @@ enum SQLTokenizer {
 /// and over (the SQL is fixed at each call site; values travel as parameters), and tokenising
 /// costs more than running a simple query, so each distinct text is checked once. The memory
 /// is bounded: past `capacity` texts, new ones are checked every time.
-public final class CachedPrefixGuard: Sendable {
-    public let rules: TablePrefixGuard
+package final class CachedPrefixGuard: Sendable {
+    package let rules: TablePrefixGuard
     private let verdicts = Mutex<[String: String?]>([:])
     private let capacity: Int
 
-    public init(_ rules: TablePrefixGuard, capacity: Int = 4096) {
+    package init(_ rules: TablePrefixGuard, capacity: Int = 4096) {
         self.rules = rules
         self.capacity = capacity
     }
 
-    public func violation(in sql: String) -> String? {
+    package func violation(in sql: String) -> String? {
         if let known = verdicts.withLock({ $0[sql] }) { return known }
         let verdict = rules.violation(in: sql)
         verdicts.withLock { if $0.count < capacity { $0[sql] = verdict } }
