@@ -120,22 +120,22 @@ let package = Package(
         .target(name: "Son1kProviderKit", dependencies: ["Son1kPluginKit", "Son1kContracts"]),
         .systemLibrary(name: "CVoiceLibraries"),
     ]
-    + firstPartyPlugin("Son1kHello", path: "Plugins/Hello")
+    + firstPartyPlugin("Son1kHello", path: "Plugins/Hello", dependencies: ["Son1kContracts"])
     + firstPartyPlugin("Son1kGeneration", path: "Plugins/Generation", dependencies: ["Son1kMusicEngine", "Son1kProviderKit", "Son1kContracts"], exclude: ["Engine"])
     + firstPartyPlugin("Son1kTiers", path: "Plugins/Tiers", dependencies: ["Son1kContracts"])
     + firstPartyPlugin("Son1kPool", path: "Plugins/Pool", dependencies: ["Son1kContracts"])
     + firstPartyPlugin("Son1kBilling", path: "Plugins/Billing", dependencies: ["Son1kContracts"])
     + firstPartyPlugin("Son1kStealth", path: "Plugins/Stealth", dependencies: ["Son1kContracts"])
-    + firstPartyPlugin("Son1kLyrics", path: "Plugins/Lyrics")
-    + firstPartyPlugin("Son1kVoice", path: "Plugins/Voice", dependencies: ["CVoiceLibraries", "Son1kAudio", "Son1kProviderKit"])
+    + firstPartyPlugin("Son1kLyrics", path: "Plugins/Lyrics", dependencies: ["Son1kContracts"])
+    + firstPartyPlugin("Son1kVoice", path: "Plugins/Voice", dependencies: ["CVoiceLibraries", "Son1kAudio", "Son1kProviderKit", "Son1kContracts"])
     + [
         cPlugin("Son1kTestCPlugin", path: "Tests/Plugins/CPlugin"),
         cPlugin("Son1kTestFutureABI", path: "Tests/Plugins/FutureABI"),
         cPlugin("Son1kTestConflict", path: "Tests/Plugins/Conflict"),
-        swiftPlugin("Son1kTestFaulty", path: "Tests/Plugins/Faulty"),
+        swiftPlugin("Son1kTestFaulty", path: "Tests/Plugins/Faulty", dependencies: ["Son1kContracts"]),
         swiftPlugin("Son1kTestPlays", path: "Tests/Plugins/Plays"),
         cPlugin("Son1kTestOtherSwift", path: "Tests/Plugins/OtherSwift"),
-        swiftPlugin("Son1kTestDuplicates", path: "Tests/Plugins/Duplicates"),
+        swiftPlugin("Son1kTestDuplicates", path: "Tests/Plugins/Duplicates", dependencies: ["Son1kContracts"]),
         .testTarget(
             name: "Son1kKernelTests",
             dependencies: [

@@ -10,10 +10,8 @@ extension BillingPlugin {
                        Body `{tier}` (a paid tier with a configured price). 200 `{checkout_url, session_id}`: send the user to \
                        `checkout_url`. 422 for FREE or an unknown tier, 503 `billing_not_configured` without a Stripe key, \
                        502 `stripe_error` with Stripe's message when Stripe refuses.
-                       """, request: Schemas.checkout, response: Schemas.checkoutResponse, mayWait: true) { req, ctx in
-                struct Body: Decodable { var tier: String }
-                let body = try req.decode(Body.self)
-                return try .json(try checkout(tier: body.tier, user: try req.requirePrincipal().id, ctx))
+                       """, body: CheckoutRequest.self, returns: CheckoutView.self, mayWait: true) { req, input, ctx in
+                try checkout(tier: input.tier, user: try req.requirePrincipal().id, ctx)
             }
         }
 
@@ -23,25 +21,22 @@ extension BillingPlugin {
                        Verifies `Stripe-Signature` on the raw body (HMAC-SHA256, any matching v1, `tolerance_s` 300): anything \
                        else is 400 `invalid_signature`; without a webhook secret, 503. Each event id is applied once; a replay \
                        answers 200 with `duplicate: true`.
-                       """) { req, ctx in
-                try .json(try Webhooks(ctx: ctx).receive(body: req.body, signature: req.headers["stripe-signature"]))
+                       """, returns: WebhookReceipt.self) { req, ctx in
+                try Webhooks(ctx: ctx).receive(body: req.body, signature: req.headers["stripe-signature"])
             }
         }
 
         r.get("/api/billing/subscription", auth: .user, summary: "My subscription: tier, status, period end",
-              response: Schemas.subscription) { req, ctx in
+              returns: SubscriptionView.self) { req, ctx in
             let user = try req.requirePrincipal().id
-            guard let row = try ctx.db.query("""
-                SELECT subscription_id, tier, status, current_period_end, cancel_at_period_end FROM billing_subscriptions
-                WHERE user_id = ? ORDER BY last_event_created DESC LIMIT 1
-                """, [.text(user)]).first else {
-                return try .json(["status": "none", "tier": .null, "subscription_id": .null] as JSONValue)
-            }
-            return try .json(Self.subscriptionView(row))
+            let row = try ctx.db.queryOne(SubscriptionRow.self, """
+                SELECT \(SubscriptionRow.columns) FROM billing_subscriptions WHERE user_id = ? ORDER BY last_event_created DESC LIMIT 1
+                """, [.text(user)])
+            return row?.view(forAdmin: false) ?? SubscriptionView(status: "none")
         }
 
         r.post("/api/billing/portal", auth: .user, summary: "Open Stripe's billing portal for my subscription",
-               description: "200 `{url}`; 409 `no_customer` before a first Checkout; 503 without a Stripe key.", mayWait: true) { req, ctx in
+               description: "409 `no_customer` before a first Checkout; 503 without a Stripe key.", returns: PortalView.self, mayWait: true) { req, ctx in
             let user = try req.requirePrincipal().id
             try requireConfigured(ctx)
             guard let customer = try ctx.db.query("SELECT customer_id FROM billing_customers WHERE user_id = ?", [.text(user)]).first?["customer_id"].string else {
@@ -50,23 +45,24 @@ extension BillingPlugin {
             let session = try StripeClient(ctx: ctx).post("/v1/billing_portal/sessions", [
                 ("customer", customer), ("return_url", ctx.config.publicUrl + ctx.config.cancelPath),
             ], idempotencyKey: UUID().uuidString)
-            return try .json(["url": session["url"]] as JSONValue)
+            guard let url = session["url"].string else { throw PluginError(status: 502, code: "stripe_error", detail: "Stripe's answer has no portal url.") }
+            return PortalView(url: url)
         }
 
         r.get("/api/admin/billing/subscriptions", auth: .admin, summary: "Every subscription billing knows of",
-              description: "Query `limit` (1–500, default 100), newest change first.") { req, ctx in
-            let rows = try ctx.db.query("""
-                SELECT subscription_id, user_id, customer_id, price_id, tier, status, current_period_end, cancel_at_period_end, updated_at
-                FROM billing_subscriptions ORDER BY updated_at DESC LIMIT ?
-                """, [.int(Int64(try req.pageLimit(default: 100, max: 500)))])
-            return try .json(["items": .array(rows.map(Self.subscriptionView))] as JSONValue)
+              description: "Query `limit` (1–500, default 100), newest change first.", returns: SubscriptionList.self) { req, ctx in
+            let rows = try ctx.db.query(SubscriptionRow.self, "SELECT \(SubscriptionRow.columns) FROM billing_subscriptions ORDER BY updated_at DESC LIMIT ?",
+                                        [.int(Int64(try req.pageLimit(default: 100, max: 500)))])
+            return SubscriptionList(items: rows.map { $0.view(forAdmin: true) })
         }
 
         r.get("/api/admin/billing/events", auth: .admin, summary: "Recent Stripe webhook events and what each did",
-              description: "Query `limit` (1–500, default 100), newest first.") { req, ctx in
-            let rows = try ctx.db.query("SELECT event_id, type, created, received_at, result FROM billing_events ORDER BY received_at DESC, created DESC LIMIT ?",
+              description: "Query `limit` (1–500, default 100), newest first.", returns: BillingEventList.self) { req, ctx in
+            struct Row: Decodable { var eventId, type, result: String; var receivedAt: Date; var created: Int64 }
+            let rows = try ctx.db.query(Row.self, "SELECT event_id, type, created, received_at, result FROM billing_events ORDER BY received_at DESC, created DESC LIMIT ?",
                                         [.int(Int64(try req.pageLimit(default: 100, max: 500)))])
-            return try .json(["items": .array(rows)] as JSONValue)
+            return BillingEventList(items: rows.map { .init(eventId: $0.eventId, type: $0.type, created: $0.created,
+                                                             receivedAt: $0.receivedAt, result: $0.result) })
         }
     }
 
@@ -77,7 +73,7 @@ extension BillingPlugin {
     }
 
     /// Creates a Checkout Session in subscription mode for `tier`; records it once Stripe accepted it.
-    func checkout(tier: String, user: String, _ ctx: Context<Config>) throws -> JSONValue {
+    func checkout(tier: String, user: String, _ ctx: Context<Config>) throws -> CheckoutView {
         try requireConfigured(ctx)
         let prices = ctx.config.priceByTier
         guard let price = prices[tier] else {
@@ -100,27 +96,6 @@ extension BillingPlugin {
         }
         try ctx.db.exec("INSERT INTO billing_checkouts (session_id, user_id, tier, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                         [.text(id), .text(user), .text(tier), .text(ctx.now.iso8601)])
-        return ["checkout_url": .string(url), "session_id": .string(id)]
+        return CheckoutView(checkoutUrl: url, sessionId: id)
     }
-
-    static func subscriptionView(_ row: JSONValue) -> JSONValue {
-        var v = row
-        v["current_period_end"] = row["current_period_end"].int.map { .string(Date(timeIntervalSince1970: Double($0)).iso8601) } ?? .null
-        v["cancel_at_period_end"] = .bool(row["cancel_at_period_end"].int == 1)
-        return v
-    }
-}
-
-enum Schemas {
-    static let checkout: JSONValue = ["type": "object", "required": ["tier"], "properties": ["tier": ["type": "string"]]]
-    static let checkoutResponse: JSONValue = [
-        "type": "object", "properties": ["checkout_url": ["type": "string"], "session_id": ["type": "string"]],
-    ]
-    static let subscription: JSONValue = [
-        "type": "object",
-        "properties": [
-            "subscription_id": ["type": ["string", "null"]], "tier": ["type": ["string", "null"]], "status": ["type": "string"],
-            "current_period_end": ["type": ["string", "null"], "format": "date-time"], "cancel_at_period_end": ["type": "boolean"],
-        ],
-    ]
 }

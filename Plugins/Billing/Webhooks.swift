@@ -13,7 +13,7 @@ import Son1kPluginKit
 struct Webhooks {
     let ctx: Context<BillingPlugin.Config>
 
-    func receive(body: [UInt8], signature: String?) throws -> JSONValue {
+    func receive(body: [UInt8], signature: String?) throws -> WebhookReceipt {
         guard !ctx.config.webhookSecret.isEmpty else {
             throw PluginError(status: 503, code: "billing_not_configured", detail: "The Stripe webhook is off: no webhook secret is configured.")
         }
@@ -36,16 +36,16 @@ struct Webhooks {
             throw PluginError(status: 400, code: "invalid_event", detail: "The body is not a Stripe event (id, type, data.object).")
         }
         let created = Int64(event["created"].int ?? 0)
-        return try ctx.db.transaction { tx -> JSONValue in
+        return try ctx.db.transaction { tx -> WebhookReceipt in
             let fresh = try tx.exec("""
                 INSERT INTO billing_events (event_id, type, created, received_at, result) VALUES (?, ?, ?, ?, 'processing')
                 ON CONFLICT (event_id) DO NOTHING
                 """, [.text(id), .text(type), .int(created), .text(ctx.now.iso8601)]).changes == 1
-            guard fresh else { return ["received": true, "duplicate": true] }
+            guard fresh else { return WebhookReceipt(received: true, duplicate: true) }
             let result = try apply(type, event["data"]["object"], created: created, in: tx)
             try tx.exec("UPDATE billing_events SET result = ? WHERE event_id = ?", [.text(result), .text(id)])
             ctx.log.info("Stripe event \(id) (\(type)): \(result)")
-            return ["received": true, "result": .string(result)]
+            return WebhookReceipt(received: true, result: result)
         }
     }
 

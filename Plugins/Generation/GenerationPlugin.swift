@@ -125,7 +125,7 @@ public struct GenerationPlugin: Plugin {
             return GenerationFacts(
                 generationId: row.id, userId: row.userId, status: row.status.rawValue, quality: SongQuality(job.quality),
                 durationS: job.durationS, genre: try row.result.map { try JSONValue.parse(Array($0.utf8)) }?["genre"].string ?? job.genre,
-                audioBlobId: row.audioBlobId, size: Int64(row.audioSize ?? 0), contentType: row.audioContentType, finishedAt: row.finishedAt)
+                audioBlobId: row.audioBlobId, size: Int64(row.audioSize ?? 0), contentType: row.audioContentType, finishedAt: row.finishedAt?.iso8601)
         }
     }
 

@@ -35,39 +35,28 @@ struct JobRow: Codable {
     var audioSize: Int?
     var audioContentType: String?
     var createdMs: Int64
-    var createdAt: String
-    var updatedAt: String
-    var startedAt: String?
-    var finishedAt: String?
+    var createdAt: Date
+    var updatedAt: Date
+    var startedAt: Date?
+    var finishedAt: Date?
 
     var job: EngineJob {
         get throws { try JSONDecoder().decode(EngineJob.self, from: Data(request.utf8)) }
     }
 
-    /// The job as its owner sees it.
-    func view(isAdmin: Bool) throws -> JSONValue {
-        var v = try job.requestFields
-        let fields: [String: JSONValue] = [
-            "id": .string(id), "status": .string(status.rawValue),
-            "priority": .number(Double(priority)), "engine": .string(engine),
-            "progress": .number((progress * 1000).rounded() / 1000), "attempts": .number(Double(attempts)),
-            "max_attempts": .number(Double(maxAttempts)), "error": error.map { .string($0) } ?? .null,
-            "created_at": .string(createdAt), "updated_at": .string(updatedAt),
-            "started_at": startedAt.map { .string($0) } ?? .null, "finished_at": finishedAt.map { .string($0) } ?? .null,
-            "result": try result.map { try JSONValue.parse(Array($0.utf8)) } ?? .null,
-            "audio": .null,
-        ]
-        for (k, value) in fields { v[k] = value }
-        if status == .queued, attempts > 0 { v["next_attempt_at"] = .string(Clock.iso(availableAt)) }
-        if let blob = audioBlobId {
-            v["audio"] = ["url": .string("/api/generations/\(id)/audio"), "blob_id": .string(blob),
-                          "size": .number(Double(audioSize ?? 0)), "content_type": .string(audioContentType ?? "audio/wav")]
-        }
-        if isAdmin {
-            v["user_id"] = .string(userId)
-            v["worker_id"] = workerId.map { .string($0) } ?? .null
-        }
-        return v
+    /// The job as its owner sees it; admins also see whose it is and which worker holds it.
+    func view(isAdmin: Bool) throws -> GenerationView {
+        let job = try self.job
+        return GenerationView(
+            id: id, status: status, prompt: job.prompt, genre: job.genre.flatMap(Genre.init(rawValue:)), mood: job.mood.flatMap(Mood.init(rawValue:)),
+            tempoBpm: job.tempoBpm, key: job.key, durationS: job.durationS, quality: job.quality, lyrics: job.lyrics,
+            instrumental: job.instrumental, seed: job.seed, priority: priority, engine: engine,
+            progress: (progress * 1000).rounded() / 1000, attempts: attempts, maxAttempts: maxAttempts, error: error,
+            nextAttemptAt: status == .queued && attempts > 0 ? Date(epochMs: availableAt) : nil,
+            result: try result.map { try JSONValue.parse(Array($0.utf8)) },
+            audio: audioBlobId.map { .init(url: "/api/generations/\(id)/audio", blobId: $0, size: audioSize ?? 0, contentType: audioContentType ?? "audio/wav") },
+            createdAt: createdAt, updatedAt: updatedAt, startedAt: startedAt, finishedAt: finishedAt,
+            userId: isAdmin ? userId : nil, workerId: isAdmin ? workerId : nil)
     }
 
     static let columns = """
@@ -82,16 +71,6 @@ extension EngineJob {
     func newGeneration(_ id: String, by userID: String) -> NewGeneration {
         NewGeneration(generationId: id, userId: userID, prompt: prompt, genre: genre, mood: mood, tempoBpm: tempoBpm, key: key,
                       durationS: durationS, quality: SongQuality(quality), lyrics: lyrics, instrumental: instrumental, seed: seed)
-    }
-
-    /// What the user asked for, as the API shows it (in a job).
-    var requestFields: JSONValue {
-        [
-            "prompt": .string(prompt), "genre": genre.map { .string($0) } ?? .null, "mood": mood.map { .string($0) } ?? .null,
-            "tempo_bpm": tempoBpm.map { .number(Double($0)) } ?? .null, "key": key.map { .string($0) } ?? .null,
-            "duration_s": .number(durationS), "quality": .string(quality.rawValue), "lyrics": lyrics.map { .string($0) } ?? .null,
-            "instrumental": .bool(instrumental), "seed": .number(Double(seed)),
-        ]
     }
 }
 

@@ -37,9 +37,9 @@ struct JobQueue {
                       .text(String(decoding: try JSONEncoder().encode(job), as: UTF8.self)), .int(Int64(ctx.config.maxAttempts)),
                       .int(now), .int(now), .text(iso), .text(iso)])
             let row = try get(String(id), in: tx)!
-            var event = try row.view(isAdmin: false)
-            event["generation_id"] = .string(row.id)
-            try ctx.publishAction("generation.queued", event, userID: userID, in: tx)
+            try ctx.publishAction(.generationQueued, GenerationQueued(generationId: row.id, userId: userID, status: row.status.rawValue,
+                                                                      priority: row.priority, engine: row.engine, quality: SongQuality(job.quality),
+                                                                      durationS: job.durationS, createdAt: row.createdAt.iso8601), userID: userID, in: tx)
             return row
         }
     }
@@ -308,18 +308,21 @@ struct JobQueue {
     }
 
     /// Workers for `GET /api/admin/workers`, most recently seen first.
-    func workers() throws -> [JSONValue] {
+    func workers() throws -> [WorkerView] {
+        struct Row: Decodable {
+            var principal, id, kind, engines, firstSeenAt: String
+            var lastSeenMs: Int64
+            var currentJob: String?
+            var completed, failed: Int
+        }
         let now = nowMs
-        return try ctx.db.query("SELECT principal, id, kind, engines, last_seen_ms, first_seen_at, current_job, completed, failed FROM generation_workers ORDER BY last_seen_ms DESC LIMIT 500")
+        return try ctx.db.query(Row.self, "SELECT principal, id, kind, engines, last_seen_ms, first_seen_at, current_job, completed, failed FROM generation_workers ORDER BY last_seen_ms DESC LIMIT 500")
             .map { w in
-                let seen = Int64(w["last_seen_ms"].int ?? 0)
-                return [
-                    "id": w["id"], "kind": w["kind"], "principal": w["principal"],
-                    "engines": (try? JSONValue.parse(Array((w["engines"].string ?? "[]").utf8))) ?? [],
-                    "last_seen_at": .string(Clock.iso(seen)), "alive": .bool(now - seen < Int64(ctx.config.heartbeatTimeoutS) * 1000),
-                    "current_job": w["current_job"], "completed": w["completed"], "failed": w["failed"],
-                    "first_seen_at": w["first_seen_at"],
-                ]
+                WorkerView(id: w.id, kind: w.kind, principal: w.principal,
+                           engines: try JSONValueDecoder.decode([String].self, from: JSONValue.parse(Array(w.engines.utf8))),
+                           lastSeenAt: Date(epochMs: w.lastSeenMs), firstSeenAt: Date(iso8601: w.firstSeenAt) ?? Date(epochMs: w.lastSeenMs),
+                           alive: now - w.lastSeenMs < Int64(ctx.config.heartbeatTimeoutS) * 1000, currentJob: w.currentJob,
+                           completed: w.completed, failed: w.failed)
             }
     }
 
@@ -344,15 +347,11 @@ struct JobQueue {
     }
 
     private func publishProgress(_ row: JobRow, in tx: Database) throws {
-        var data: JSONValue = [
-            "generation_id": .string(row.id), "status": .string(row.status.rawValue),
-            "progress": .number((row.progress * 1000).rounded() / 1000), "attempt": .number(Double(row.attempts)),
-        ]
-        if row.status == .queued {
-            data["next_attempt_at"] = .string(Clock.iso(row.availableAt))
-            data["error"] = row.error.map { .string($0) } ?? .null
-        }
-        try ctx.publishAction("generation.progress", data, userID: row.userId, in: tx)
+        let queued = row.status == .queued
+        let progress = GenerationProgress(generationId: row.id, status: row.status.rawValue, progress: (row.progress * 1000).rounded() / 1000,
+                                          attempt: row.attempts, nextAttemptAt: queued ? Clock.iso(row.availableAt) : nil,
+                                          error: queued ? row.error : nil)
+        try ctx.publishAction(.generationProgress, progress, userID: row.userId, in: tx)
     }
 
     private func touch(_ worker: WorkerIdentity, engines: [String]?, currentJob: String?, keepJob: Bool = false, in tx: Database) throws {

@@ -4,7 +4,7 @@ import Son1kPluginKit
 
 /// The body of `POST /api/generations`, checked field by field: every rule broken is a 422
 /// naming the field, before anything is written.
-struct JobRequest: Decodable {
+struct JobRequest: Codable, Sendable, SchemaRules {
     var prompt: String
     var genre: String?
     var mood: String?
@@ -20,6 +20,16 @@ struct JobRequest: Decodable {
 
     /// Seeds stay within what a JSON number carries exactly in every client (2^53 - 1).
     static let maxSeed: Int64 = 9_007_199_254_740_991
+
+    static let schemaRules: [FieldRule] = [
+        .length("prompt", 1...1000), .oneOf("genre", Genre.allCases.map(\.rawValue)), .oneOf("mood", Mood.allCases.map(\.rawValue)),
+        .range("tempo_bpm", 40...240), .range("duration_s", 5...240), .oneOf("quality", Quality.allCases.map(\.rawValue)),
+        .length("lyrics", 0...10_000), .range("seed", 0...Int(maxSeed)),
+        .describe("key", "A key such as \"A minor\", \"F#m\" or \"Bb major\"."),
+        .describe("duration_s", "Seconds; default 30."),
+        .describe("lyrics_draft_id", "One of your lyric-studio drafts (lyrics plugin), used as the lyrics."),
+        .describe("instrumental", "Default: true unless lyrics are given."),
+    ]
 
     /// The validated request as the engines take it; a missing seed is drawn now, so the
     /// job can be reproduced from its record.

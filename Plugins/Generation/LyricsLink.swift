@@ -1,4 +1,5 @@
 import Foundation
+import Son1kContracts
 import Son1kMusicEngine
 import Son1kPluginKit
 
@@ -11,7 +12,7 @@ enum LyricsLink {
         if let draft = request.lyricsDraftId {
             guard request.lyrics == nil else { throw PluginError.invalid("lyrics_draft_id", "cannot come with lyrics; send one of the two.") }
             do {
-                request.lyrics = try ctx.call("lyrics.draft", ["draft_id": .string(draft), "user_id": .string(user)] as JSONValue)["text"].string
+                request.lyrics = try ctx.call(.lyricsDraft, DraftRequest(draftId: draft, userId: user)).text
             } catch let error as PluginError where error.code == "draft_not_found" {
                 throw PluginError.invalid("lyrics_draft_id", "you have no draft \(draft).")
             } catch let error as PluginError where error.code == "service_unavailable" {
@@ -19,9 +20,9 @@ enum LyricsLink {
             }
         }
         guard request.genre == nil, request.mood == nil, request.tempoBpm == nil,
-              let analysis = try? ctx.call("lyrics.analyze", ["prompt": .string(request.prompt)] as JSONValue) else { return }
-        if let genre = analysis["genre"].string, Genre(rawValue: genre) != nil { request.genre = genre }
-        if let mood = analysis["mood"].string, Mood(rawValue: mood) != nil { request.mood = mood }
-        if let tempo = analysis["tempo_bpm"].int, (40...240).contains(tempo) { request.tempoBpm = tempo }
+              let analysis = try? ctx.call(.lyricsAnalyze, PromptAnalysisRequest(prompt: request.prompt)) else { return }
+        if Genre(rawValue: analysis.genre) != nil { request.genre = analysis.genre }
+        if Mood(rawValue: analysis.mood) != nil { request.mood = analysis.mood }
+        if (40...240).contains(analysis.tempoBpm) { request.tempoBpm = analysis.tempoBpm }
     }
 }

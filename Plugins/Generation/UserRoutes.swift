@@ -13,27 +13,25 @@ extension GenerationPlugin {
                    `generation.completed` (or `failed`, `timeout`, `cancelled`). A missing `seed` is drawn and recorded, so \
                    the same request with that seed reproduces the song byte for byte.
                    """,
-               request: Schemas.createRequest, response: Schemas.job, status: 202) { req, ctx in
+               body: JobRequest.self, returns: GenerationView.self, status: 202) { req, input, ctx -> Reply<GenerationView> in
             let user = try req.requirePrincipal()
-            var request = try req.decode(JobRequest.self)
+            var request = input
             try LyricsLink.complete(&request, user: user.id, ctx: ctx)
             let job = try request.validated()
             let row = try JobQueue(ctx: ctx).create(job, for: user.id)
             signal.notify()
-            var response = try Response.json(try row.view(isAdmin: user.isAdmin), status: 202)
-            response.headers.append(("Location", "/api/generations/\(row.id)"))
-            return response
+            return Reply(try row.view(isAdmin: user.isAdmin), headers: [("Location", "/api/generations/\(row.id)")])
         }
 
         r.get("/api/generations/{id}", auth: .user, summary: "A generation: status, progress, result and audio link",
-              description: "Its owner or an admin; anyone else gets 404.", response: Schemas.job) { req, ctx in
+              description: "Its owner or an admin; anyone else gets 404.", returns: GenerationView.self) { req, ctx in
             let user = try req.requirePrincipal()
-            return try .json(try JobQueue(ctx: ctx).visible(req.param("id"), to: user).view(isAdmin: user.isAdmin))
+            return try JobQueue(ctx: ctx).visible(req.param("id"), to: user).view(isAdmin: user.isAdmin)
         }
 
         r.get("/api/generations", auth: .user, summary: "My generations, newest first",
               description: "Query: `status` (queued, assigned, processing, completed, failed, timeout, cancelled), `limit` (1–100, default 20), `cursor` (the previous page's `next_cursor`).",
-              response: Schemas.page) { req, ctx in
+              returns: GenerationPage.self) { req, ctx in
             let user = try req.requirePrincipal()
             let status = try req.query("status").map { raw -> JobStatus in
                 guard let s = JobStatus(rawValue: raw) else {
@@ -43,17 +41,14 @@ extension GenerationPlugin {
             }
             let limit = try req.pageLimit()
             let page = try JobQueue(ctx: ctx).list(for: user.id, status: status, limit: limit, cursor: req.query("cursor"))
-            return try .json([
-                "items": .array(try page.rows.map { try $0.view(isAdmin: user.isAdmin) }),
-                "next_cursor": page.next.map { .string($0) } ?? .null,
-            ] as JSONValue)
+            return GenerationPage(items: try page.rows.map { try $0.view(isAdmin: user.isAdmin) }, nextCursor: page.next)
         }
 
         r.post("/api/generations/{id}/cancel", auth: .user, summary: "Cancel a generation that has not finished",
                description: "409 `not_cancellable` once it completed, failed, timed out or was cancelled. A worker rendering it stops at its next report.",
-               response: Schemas.job) { req, ctx in
+               returns: GenerationView.self) { req, ctx in
             let user = try req.requirePrincipal()
-            return try .json(try JobQueue(ctx: ctx).cancel(req.param("id"), by: user).view(isAdmin: user.isAdmin))
+            return try JobQueue(ctx: ctx).cancel(req.param("id"), by: user).view(isAdmin: user.isAdmin)
         }
 
         r.delete("/api/generations/{id}", auth: .user, summary: "Delete a finished generation and its audio",

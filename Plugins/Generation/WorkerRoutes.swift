@@ -24,20 +24,16 @@ extension GenerationPlugin {
 
         r.post("/api/worker/heartbeat", auth: .worker, summary: "Tell the queue this worker is alive",
                description: "Body `{worker_id, engines?, job_ids?}`. Answers `{stop: [...]}`: the jobs among `job_ids` this worker no longer holds (cancelled, timed out, re-queued), which it should abandon. A worker silent for `heartbeat_timeout_s` loses its jobs back to the queue.",
-               request: Schemas.heartbeatRequest) { req, ctx in
-            struct Beat: Decodable { var workerId: String; var engines: [String]?; var jobIds: [String]? }
-            let input = try req.decode(Beat.self)
+               body: Heartbeat.self, returns: HeartbeatAnswer.self) { req, input, ctx in
             let stop = try JobQueue(ctx: ctx).heartbeat(try identity(req, input.workerId), engines: input.engines, holding: input.jobIds ?? [])
-            return try .json(["stop": .array(stop.map { .string($0) }), "heartbeat_interval_s": .number(ctx.config.heartbeatIntervalS)] as JSONValue)
+            return HeartbeatAnswer(stop: stop, heartbeatIntervalS: ctx.config.heartbeatIntervalS)
         }
 
         r.post("/api/worker/jobs/{id}/progress", auth: .worker, summary: "Report progress on a leased job",
                description: "Body `{worker_id, lease_id, progress (0–1)}`. 409 `job_cancelled` or `lease_lost` tells the worker to stop.",
-               request: Schemas.progressRequest) { req, ctx in
-            struct Report: Decodable { var workerId: String; var leaseId: String; var progress: Double }
-            let input = try req.decode(Report.self)
+               body: ProgressReport.self, returns: ProgressAnswer.self) { req, input, ctx in
             let row = try JobQueue(ctx: ctx).progress(req.param("id"), lease: input.leaseId, fraction: input.progress, worker: try identity(req, input.workerId))
-            return try .json(["status": .string(row.status.rawValue), "progress": .number(row.progress)] as JSONValue)
+            return ProgressAnswer(status: row.status, progress: row.progress)
         }
 
         r.post("/api/worker/jobs/{id}/complete", auth: .worker, summary: "Deliver the audio of a leased job",
@@ -47,7 +43,7 @@ extension GenerationPlugin {
                    (recorded with the job). A WAV body must parse (RIFF/WAVE with PCM data), else 422. 409 when the lease is \
                    no longer this worker's.
                    """,
-               maxBodyBytes: 64 << 20) { req, ctx in
+               returns: GenerationView.self, maxBodyBytes: 64 << 20) { req, ctx in
             guard let leaseID = req.query("lease_id"), !leaseID.isEmpty else { throw PluginError.invalid("lease_id", "is required (query).") }
             let worker = try identity(req, req.query("worker_id") ?? "")
             let contentType = (req.headers["content-type"] ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
@@ -68,24 +64,22 @@ extension GenerationPlugin {
             }
             let row = try JobQueue(ctx: ctx).complete(req.param("id"), lease: leaseID, audio: req.body, contentType: contentType,
                                                       details: details, worker: worker)
-            return try .json(try row.view(isAdmin: true))
+            return try row.view(isAdmin: true)
         }
 
         r.post("/api/worker/jobs/{id}/fail", auth: .worker, summary: "Report that a leased job failed",
                description: "Body `{worker_id, lease_id, error, retryable}`. Retryable failures go back to the queue after an exponential backoff until `max_attempts`; then (or when not retryable) the job is `failed` with the error.",
-               request: Schemas.failRequest) { req, ctx in
-            struct Failure: Decodable { var workerId: String; var leaseId: String; var error: String; var retryable: Bool? }
-            let input = try req.decode(Failure.self)
+               body: FailureReport.self, returns: GenerationView.self) { req, input, ctx in
             let queue = JobQueue(ctx: ctx)
             let row = try queue.fail(req.param("id"), lease: input.leaseId, error: input.error, retryable: input.retryable ?? true,
                                      worker: try identity(req, input.workerId))
             if row.status == .queued { signal.notify() }
-            return try .json(try row.view(isAdmin: true))
+            return try row.view(isAdmin: true)
         }
 
         r.get("/api/admin/workers", auth: .admin, summary: "Workers: built-in and external, alive or not",
-              description: "Each worker's engines, last heartbeat, current job and completed/failed counts.") { _, ctx in
-            try .json(["workers": .array(try JobQueue(ctx: ctx).workers())] as JSONValue)
+              description: "Each worker's engines, last heartbeat, current job and completed/failed counts.", returns: WorkerList.self) { _, ctx in
+            WorkerList(workers: try JobQueue(ctx: ctx).workers())
         }
     }
 
@@ -105,5 +99,5 @@ struct NextJobRequest: Codable, Sendable, SchemaRules {
     var engines: [String]?
     /// How long to wait for a job, in seconds (capped by `max_wait_s`).
     var waitS: Double?
-    static let schemaRules: [FieldRule] = [.pattern("worker_id", "^[A-Za-z0-9._:-]{1,100}$")]
+    static let schemaRules: [FieldRule] = [.pattern("worker_id", WorkerRules.idPattern)]
 }

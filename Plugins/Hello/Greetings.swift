@@ -1,4 +1,5 @@
 import Foundation
+import Son1kContracts
 import Son1kPluginKit
 
 /// The greeting rules, kept apart from HTTP so they read (and test) on their own.
@@ -26,16 +27,15 @@ enum Greetings {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         guard (1...100).contains(trimmed.count) else { throw PluginError.invalid("name", "must be 1 to 100 characters.") }
         return try ctx.db.transaction { tx in
-            let created = ISO8601DateFormatter().string(from: ctx.now)
+            let created = ctx.now.iso8601
             let row = try tx.exec("INSERT INTO hello_greetings (user_id, name, message, created_at) VALUES (?, ?, '', ?)",
                                   [.text(userID), .text(trimmed), .text(created)])
-            let hooked = try ctx.publishHook("hello.before_greet", ["id": .number(Double(row.lastInsertId)), "name": .string(trimmed)] as JSONValue,
-                                             userID: userID, in: tx)
-            let finalName = hooked["name"].string ?? trimmed
+            let hooked = try ctx.publishHook(.helloBeforeGreet, GreetingDraft(id: Int(row.lastInsertId), name: trimmed), userID: userID, in: tx)
+            let finalName = hooked.name
             let message = "\(ctx.config.greeting), \(finalName)!"
             try tx.exec("UPDATE hello_greetings SET name = ?, message = ? WHERE id = ?", [.text(finalName), .text(message), .int(row.lastInsertId)])
             let greeting = Greeting(id: Int(row.lastInsertId), name: finalName, message: message, createdAt: created)
-            try ctx.publishAction("hello.greeted", greeting, userID: userID, in: tx)
+            try ctx.publishAction(.helloGreeted, Greeted(id: greeting.id, name: finalName, message: message, createdAt: created), userID: userID, in: tx)
             return greeting
         }
     }

@@ -1,3 +1,4 @@
+import Son1kContracts
 import Son1kPluginKit
 
 /// The example plugin: the template a plugin author copies.
@@ -60,8 +61,8 @@ public struct HelloPlugin: Plugin {
             return try .json(ctx.blobs.put(req.body, contentType: contentType, ownerID: try req.requirePrincipal().id), status: 201)
         }
 
-        r.service("hello.greet") { input, ctx in
-            ["message": .string("\(ctx.config.greeting), \(input["name"].string ?? "stranger")!")]
+        r.service(.helloGreet) { input, ctx in
+            GreetMessage(message: "\(ctx.config.greeting), \(input.name ?? "stranger")!")
         }
     }
 }

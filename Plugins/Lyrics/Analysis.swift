@@ -1,4 +1,5 @@
 import Foundation
+import Son1kContracts
 import Son1kPluginKit
 
 /// What a prompt says about the song it asks for.
@@ -10,9 +11,10 @@ struct Analysis: Sendable, Equatable {
     var keywords: [String]
     var energy: Double
 
-    var json: JSONValue {
-        ["language": .string(language), "genre": .string(genre), "mood": .string(mood), "tempo_bpm": .number(Double(tempoBpm)),
-         "keywords": .array(keywords.map { .string($0) }), "energy": .number((energy * 100).rounded() / 100)]
+    /// As `lyrics.analyze` and `POST /api/lyrics/analyze` answer it.
+    func contract(engine: String) -> PromptAnalysis {
+        PromptAnalysis(language: language, genre: genre, mood: mood, tempoBpm: tempoBpm, keywords: keywords,
+                       energy: (energy * 100).rounded() / 100, engine: engine)
     }
 }
 

@@ -6,7 +6,7 @@ import Son1kPluginKit
 struct Drafts {
     let ctx: Context<LyricsPlugin.Config>
 
-    func create(for user: String, title: String, sections: [Section], language: String?) throws -> JSONValue {
+    func create(for user: String, title: String, sections: [Section], language: String?) throws -> DraftView {
         try Self.check(title: title)
         let id = "draft_" + Crypto.randomToken(12)
         let now = ctx.now
@@ -21,15 +21,15 @@ struct Drafts {
         return try get(id, for: user)
     }
 
-    func update(_ id: String, for user: String, title: String?, sections: [Section]?) throws -> JSONValue {
+    func update(_ id: String, for user: String, title: String?, sections: [Section]?) throws -> DraftView {
         try title.map(Self.check(title:))
         try ctx.db.transaction { tx in
-            guard let row = try tx.query("SELECT title, sections, version FROM lyrics_drafts WHERE id = ? AND user_id = ?", [.text(id), .text(user)]).first else {
+            guard let row = try tx.queryOne(Row.self, "SELECT \(Self.columns) FROM lyrics_drafts WHERE id = ? AND user_id = ?", [.text(id), .text(user)]) else {
                 throw Self.notFound(id)
             }
-            let newTitle = title ?? row["title"].string ?? ""
-            let newSections = try sections ?? Section.list(JSONValue.parse(Array((row["sections"].string ?? "[]").utf8)))
-            let version = (row["version"].int ?? 1) + 1
+            let newTitle = title ?? row.title
+            let newSections = try sections ?? row.decodedSections()
+            let version = row.version + 1
             try tx.exec("UPDATE lyrics_drafts SET title = ?, sections = ?, version = ?, updated_at = ? WHERE id = ?",
                         [.text(newTitle), .text(Self.encode(newSections)), .int(Int64(version)), .text(ctx.now.iso8601), .text(id)])
             try record(id, version: version, title: newTitle, sections: newSections, in: tx)
@@ -44,15 +44,15 @@ struct Drafts {
         }
     }
 
-    func get(_ id: String, for user: String) throws -> JSONValue {
-        guard let row = try ctx.db.query("SELECT \(Self.columns) FROM lyrics_drafts WHERE id = ? AND user_id = ?", [.text(id), .text(user)]).first else {
+    func get(_ id: String, for user: String) throws -> DraftView {
+        guard let row = try ctx.db.queryOne(Row.self, "SELECT \(Self.columns) FROM lyrics_drafts WHERE id = ? AND user_id = ?", [.text(id), .text(user)]) else {
             throw Self.notFound(id)
         }
-        return try Self.view(row)
+        return try row.view()
     }
 
     /// Newest first; `cursor` is the previous page's `next_cursor`.
-    func list(for user: String, limit: Int, cursor: String?) throws -> JSONValue {
+    func list(for user: String, limit: Int, cursor: String?) throws -> DraftPage {
         var sql = "SELECT \(Self.columns) FROM lyrics_drafts WHERE user_id = ?"
         var params: [SQLValue] = [.text(user)]
         if let cursor {
@@ -62,26 +62,26 @@ struct Drafts {
             params += [.int(Int64(ms)), .int(Int64(ms)), .text(after)]
         }
         params.append(.int(Int64(limit + 1)))
-        let rows = try ctx.db.query(sql + " ORDER BY created_ms DESC, id DESC LIMIT ?", params)
+        let rows = try ctx.db.query(Row.self, sql + " ORDER BY created_ms DESC, id DESC LIMIT ?", params)
         let shown = rows.prefix(limit)
-        let next = rows.count > limit ? shown.last.map { JSONValue.string(PageCursor.encode([$0["created_ms"], $0["id"]])) } ?? .null : .null
-        return ["data": .array(try shown.map(Self.view)), "next_cursor": next]
+        let next = rows.count > limit ? shown.last.map { PageCursor.encode([.integer($0.createdMs), .string($0.id)]) } : nil
+        return DraftPage(data: try shown.map { try $0.view() }, nextCursor: next)
     }
 
-    func versions(_ id: String, for user: String) throws -> JSONValue {
+    func versions(_ id: String, for user: String) throws -> DraftVersions {
         _ = try get(id, for: user)
-        let rows = try ctx.db.query("SELECT version, title, sections, created_at FROM lyrics_draft_versions WHERE draft_id = ? ORDER BY version DESC",
+        struct VersionRow: Decodable { var version: Int; var title: String; var sections: String; var createdAt: Date }
+        let rows = try ctx.db.query(VersionRow.self, "SELECT version, title, sections, created_at FROM lyrics_draft_versions WHERE draft_id = ? ORDER BY version DESC",
                                     [.text(id)])
-        return ["draft_id": .string(id), "data": .array(try rows.map { row in
-            ["version": row["version"], "title": row["title"], "created_at": row["created_at"],
-             "sections": try JSONValue.parse(Array((row["sections"].string ?? "[]").utf8))]
-        })]
+        return DraftVersions(draftId: id, data: try rows.map { row in
+            .init(version: row.version, title: row.title, sections: try Row.sections(row.sections), createdAt: row.createdAt)
+        })
     }
 
     /// The draft as plain text with section headers, for a music engine.
     func text(_ id: String, for user: String) throws -> (title: String, text: String) {
         let draft = try get(id, for: user)
-        return (draft["title"].string ?? "", Section.text(try Section.list(draft["sections"])))
+        return (draft.title, Section.text(draft.sections))
     }
 
     private func record(_ id: String, version: Int, title: String, sections: [Section], in tx: Database) throws {
@@ -91,10 +91,27 @@ struct Drafts {
 
     static let columns = "id, title, language, sections, version, created_ms, created_at, updated_at"
 
-    static func view(_ row: JSONValue) throws -> JSONValue {
-        ["id": row["id"], "title": row["title"], "language": row["language"], "version": row["version"],
-         "sections": try JSONValue.parse(Array((row["sections"].string ?? "[]").utf8)),
-         "created_at": row["created_at"], "updated_at": row["updated_at"]]
+    /// A row of `lyrics_drafts`.
+    struct Row: Decodable {
+        var id: String
+        var title: String
+        var language: String?
+        var sections: String
+        var version: Int
+        var createdMs: Int64
+        var createdAt: Date
+        var updatedAt: Date
+
+        func decodedSections() throws -> [Section] { try Self.sections(sections) }
+
+        func view() throws -> DraftView {
+            DraftView(id: id, title: title, language: language, version: version, sections: try decodedSections(),
+                      createdAt: createdAt, updatedAt: updatedAt)
+        }
+
+        static func sections(_ text: String) throws -> [Section] {
+            try JSONValueDecoder.decode([Section].self, from: JSONValue.parse(Array(text.utf8)))
+        }
     }
 
     static func encode(_ sections: [Section]) -> String { JSONValue.array(sections.map(\.json)).jsonString }

@@ -33,6 +33,12 @@ struct Section: Codable, Sendable, Equatable {
         self.rhymeScheme = rhymeScheme
     }
 
+    /// Sections a client sent, each normalised as one from JSON (kind lower-cased, lines cut
+    /// at 400 characters); 1 to 40 of them.
+    static func checked(_ sections: [Section], field: String = "sections") throws -> [Section] {
+        try list(.array(sections.map(\.json)), field: field)
+    }
+
     /// Sections from a JSON array, at most 40 of them.
     static func list(_ json: JSONValue, field: String = "sections") throws -> [Section] {
         guard let items = json.array, !items.isEmpty, items.count <= 40 else {
@@ -58,15 +64,10 @@ struct Lyrics: Sendable {
     var promptTokens: Int?
     var completionTokens: Int?
 
-    func json(durationMs: Int) -> JSONValue {
-        var v: JSONValue = [
-            "title": .string(title), "language": .string(language), "sections": .array(sections.map(\.json)),
-            "engine": .string(engine), "duration_ms": .number(Double(durationMs)),
-        ]
-        if let model { v["model"] = .string(model) }
-        if promptTokens != nil || completionTokens != nil {
-            v["tokens"] = ["prompt": .number(Double(promptTokens ?? 0)), "completion": .number(Double(completionTokens ?? 0))]
-        }
-        return v
+    /// The answer to a request for `spec`, written in `durationMs`.
+    func answer(durationMs: Int, seed: UInt64, fallback: LyricsAnswer.Fallback?) -> LyricsAnswer {
+        let tokens = promptTokens != nil || completionTokens != nil ? LyricsAnswer.Tokens(prompt: promptTokens ?? 0, completion: completionTokens ?? 0) : nil
+        return LyricsAnswer(title: title, language: language, sections: sections, engine: engine, model: model, tokens: tokens,
+                            durationMs: durationMs, seed: seed, fallback: fallback)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Son1kContracts
 import Son1kPluginKit
 
 /// Lyrics: structured songs from Ollama or the embedded offline engine, prompt analysis,
@@ -82,20 +83,14 @@ public struct LyricsPlugin: Plugin {
         registerRoutes(&r)
         // For the generation plugin: genre, mood and tempo for a prompt-only request, from
         // the offline heuristics unless `engine` is "auto" (fast and the same every time).
-        r.service("lyrics.analyze") { input, ctx in
-            guard let prompt = input["prompt"].string else { throw PluginError.invalid("prompt", "is required.") }
-            let (analysis, engine) = Writer(ctx: ctx).analyze(prompt, offlineOnly: input["engine"].string != "auto")
-            var out = analysis.json
-            out["engine"] = .string(engine)
-            return out
+        r.service(.lyricsAnalyze) { input, ctx in
+            let (a, engine) = Writer(ctx: ctx).analyze(input.prompt, offlineOnly: input.engine != "auto")
+            return a.contract(engine: engine)
         }
         // A draft as text, for a generation that attaches it; only its owner's.
-        r.service("lyrics.draft") { input, ctx in
-            guard let id = input["draft_id"].string, let user = input["user_id"].string else {
-                throw PluginError.invalid("draft_id", "and user_id are required.")
-            }
-            let (title, text) = try Drafts(ctx: ctx).text(id, for: user)
-            return ["draft_id": .string(id), "title": .string(title), "text": .string(text)]
+        r.service(.lyricsDraft) { input, ctx in
+            let (title, text) = try Drafts(ctx: ctx).text(input.draftId, for: input.userId)
+            return DraftText(draftId: input.draftId, title: title, text: text)
         }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Son1kPluginKit
 
 /// The body of `POST /api/lyrics/generate`, checked field by field.
-struct LyricsRequest: Decodable {
+struct LyricsRequest: Codable, Sendable, SchemaRules {
     var prompt: String
     var language: String?
     var genre: String?
@@ -15,6 +15,12 @@ struct LyricsRequest: Decodable {
     /// Section kinds engines understand.
     static let sectionTypes = ["intro", "verse", "pre-chorus", "chorus", "bridge", "hook", "outro"]
     static let defaultStructure = ["verse", "chorus", "verse", "chorus", "bridge", "chorus"]
+
+    static let schemaRules: [FieldRule] = [
+        .length("prompt", 1...2000), .pattern("language", "^[A-Za-z]{2}$"), .describe("language", "ISO 639-1; default: the prompt's."),
+        .describe("structure", "1 to 16 sections, each one of \(sectionTypes.joined(separator: ", "))."),
+        .pattern("rhyme_scheme", "^[A-Z]{2,8}$"), .range("syllables_per_line", 4...16), .range("seed", 0...Int(Int64.max)),
+    ]
 
     func validated(analysis: Analysis) throws -> LyricsSpec {
         let text = prompt.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -12,7 +12,7 @@ import Son1kPluginKit
 struct Claims {
     let ctx: Context<PoolPlugin.Config>
 
-    func claim(by principal: Principal) throws -> JSONValue {
+    func claim(by principal: Principal) throws -> ClaimView {
         let user = principal.id
         let contributions = Contributions(ctx: ctx)
         if let tier = try contributions.tiers([user], at: nil)[user], tier.paid {
@@ -70,14 +70,11 @@ struct Claims {
         }
         let used = try ctx.db.query("SELECT used FROM pool_claim_days WHERE user_id = ? AND day = ?", [.text(user), .text(String(day))]).first?["used"].int ?? 0
         ctx.metrics.increment("pool_claims")
-        return [
-            "item": try Listing(ctx: ctx).item(itemID, for: principal),
-            "remaining_today": .number(Double(max(0, ctx.config.claimsPerDay - used))),
-        ]
+        return ClaimView(item: try Listing(ctx: ctx).item(itemID, for: principal), remainingToday: max(0, ctx.config.claimsPerDay - used))
     }
 
     /// `GET /api/community/claims`: the caller's claims, newest first.
-    func mine(for principal: Principal, limit: Int, cursor: String?) throws -> JSONValue {
+    func mine(for principal: Principal, limit: Int, cursor: String?) throws -> ClaimsPage {
         // The listing's join, kept to the rows where the caller's claim matched.
         var sql = Listing.select + " WHERE c.claimed_ms IS NOT NULL"
         var params: [SQLValue] = [.text(principal.id)]
@@ -88,20 +85,13 @@ struct Claims {
         }
         sql += " ORDER BY c.claimed_ms DESC, c.item_id DESC LIMIT ?"
         params.append(.int(Int64(limit + 1)))
-        let rows = try ctx.db.query(sql, params)
+        let rows = try ctx.db.query(ItemRow.self, sql, params)
         let shown = rows.prefix(limit)
-        let next = rows.count > limit ? shown.last.map { row -> String in
-            var keyed = row
-            keyed["item_id"] = row["id"]
-            return Listing.encodeCursor(keyed, keys: keys)
-        } : nil
-        return [
-            "items": .array(shown.map { row in
-                ["item": Listing.view(row, for: principal), "claimed_at": row["claimed_at"],
-                 "audio_url": row["claimed_blob"].string.map { .string("/api/blobs/\($0)") } ?? .null]
-            }),
-            "next_cursor": next.map { .string($0) } ?? .null,
-        ]
+        let next = rows.count > limit ? shown.last.map { Listing.encodeCursor($0, keys: keys) } : nil
+        return ClaimsPage(items: try shown.map { row in
+            .init(item: try row.view(for: principal), claimedAt: row.claimedAt ?? row.contributedAt,
+                  audioUrl: row.claimedBlob.map { "/api/blobs/\($0)" })
+        }, nextCursor: next)
     }
 
     /// Days since 1970-01-01 UTC: claims reset at midnight UTC.

@@ -45,7 +45,7 @@ struct Contributions {
 
     /// `POST /api/community/contribute`: the owner shares a completed song. Returns the item
     /// and whether it is new (a second call returns the existing one).
-    func share(_ generationID: String, by principal: Principal) throws -> (item: JSONValue, created: Bool) {
+    func share(_ generationID: String, by principal: Principal) throws -> (item: PoolItemView, created: Bool) {
         let stored: GenerationFacts
         do {
             stored = try ctx.call(.generationLookup, GenerationLookup(generationId: generationID))

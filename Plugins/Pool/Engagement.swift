@@ -6,7 +6,7 @@ import Son1kPluginKit
 struct Engagement {
     let ctx: Context<PoolPlugin.Config>
 
-    func like(_ itemID: String, by user: String, _ liked: Bool) throws -> JSONValue {
+    func like(_ itemID: String, by user: String, _ liked: Bool) throws -> LikeView {
         let likes = try ctx.db.transaction { tx -> Int in
             try Self.requireActive(itemID, in: tx)
             let changed = liked
@@ -18,10 +18,10 @@ struct Engagement {
             }
             return try Self.counter("likes", itemID, in: tx)
         }
-        return ["item_id": .string(itemID), "likes": .number(Double(likes)), "liked": .bool(liked)]
+        return LikeView(itemId: itemID, likes: likes, liked: liked)
     }
 
-    func play(_ itemID: String, by user: String) throws -> JSONValue {
+    func play(_ itemID: String, by user: String) throws -> PlayView {
         let nowMs = ctx.now.epochMs
         let (plays, counted) = try ctx.db.transaction { tx -> (Int, Bool) in
             try Self.requireActive(itemID, in: tx)
@@ -32,7 +32,7 @@ struct Engagement {
             if counted { try tx.exec("UPDATE pool_items SET plays = plays + 1 WHERE id = ?", [.text(itemID)]) }
             return (try Self.counter("plays", itemID, in: tx), counted)
         }
-        return ["item_id": .string(itemID), "plays": .number(Double(plays)), "counted": .bool(counted)]
+        return PlayView(itemId: itemID, plays: plays, counted: counted)
     }
 
     private static func requireActive(_ itemID: String, in tx: Database) throws {

@@ -7,7 +7,7 @@ struct Listing {
 
     /// The orders of `GET /api/community/pool?sort_by=`, each a list of columns sorted
     /// descending (the item id last, so the order is total and a cursor is exact).
-    enum Sort: String, CaseIterable {
+    enum Sort: String, Codable, CaseIterable, Sendable {
         case recent, popular, quality, likes
 
         var keys: [(column: String, isText: Bool)] {
@@ -31,7 +31,7 @@ struct Listing {
         LEFT JOIN pool_claims c ON c.item_id = i.id AND c.user_id = ?
         """
 
-    func page(for principal: Principal, limit: Int, cursor: String?, genre: String?, sort: Sort) throws -> JSONValue {
+    func page(for principal: Principal, limit: Int, cursor: String?, genre: String?, sort: Sort) throws -> PoolPage {
         var sql = Self.select + " WHERE i.withdrawn_at IS NULL"
         var params: [SQLValue] = [.text(principal.id)]
         if let genre {
@@ -46,52 +46,24 @@ struct Listing {
         }
         sql += " ORDER BY " + keys.map { "i.\($0.column) DESC" }.joined(separator: ", ") + " LIMIT ?"
         params.append(.int(Int64(limit + 1)))
-        let rows = try ctx.db.query(sql, params)
+        let rows = try ctx.db.query(ItemRow.self, sql, params)
         let shown = rows.prefix(limit)
         let next = rows.count > limit ? shown.last.map { Self.encodeCursor($0, keys: keys) } : nil
-        return [
-            "items": .array(shown.map { Self.view($0, for: principal) }),
-            "next_cursor": next.map { .string($0) } ?? .null,
-            "sort_by": .string(sort.rawValue),
-        ]
+        return PoolPage(items: try shown.map { try $0.view(for: principal) }, nextCursor: next, sortBy: sort)
     }
 
     /// One item, withdrawn or not (its contributor and claimers still see it).
-    func item(_ id: String, for principal: Principal) throws -> JSONValue {
-        guard let row = try ctx.db.query(Self.select + " WHERE i.id = ?", [.text(principal.id), .text(id)]).first else {
+    func item(_ id: String, for principal: Principal) throws -> PoolItemView {
+        guard let row = try ctx.db.queryOne(ItemRow.self, Self.select + " WHERE i.id = ?", [.text(principal.id), .text(id)]) else {
             throw PluginError.notFound("No pool item \(id).", code: "item_not_found")
         }
-        return Self.view(row, for: principal)
-    }
-
-    /// The original item shape plus `points`, `duration_s`, `claimed` and `source`.
-    /// `audio_url` is where this caller can fetch the audio: their own copy once they have
-    /// claimed it, the original for its contributor (or an admin), otherwise null.
-    static func view(_ row: JSONValue, for principal: Principal) -> JSONValue {
-        let contributor = row["contributor_id"].string ?? ""
-        let audio: JSONValue
-        if let copy = row["claimed_blob"].string {
-            audio = .string("/api/blobs/\(copy)")
-        } else if principal.mayActFor(contributor), let original = row["audio_blob_id"].string {
-            audio = .string("/api/blobs/\(original)")
-        } else {
-            audio = .null
-        }
-        var v: JSONValue = [
-            "id": row["id"], "generation_id": row["generation_id"], "quality": row["quality"], "points": row["points"],
-            "genre": row["genre"], "duration_s": row["duration_s"], "plays": row["plays"], "likes": row["likes"],
-            "audio_url": audio, "contributed_at": row["contributed_at"], "source": row["source"],
-            "claimed": .bool(!row["claimed_ms"].isNull),
-            "contributor": Profiles.contributor(row),
-        ]
-        if let withdrawn = row["withdrawn_at"].string { v["withdrawn_at"] = .string(withdrawn) }
-        return v
+        return try row.view(for: principal)
     }
 
     // MARK: Cursors: the last row's sort keys, as base64url JSON
 
-    static func encodeCursor(_ row: JSONValue, keys: [(column: String, isText: Bool)]) -> String {
-        PageCursor.encode(keys.map { row[$0.column] })
+    static func encodeCursor(_ row: ItemRow, keys: [(column: String, isText: Bool)]) -> String {
+        PageCursor.encode(keys.map { row.key($0.column) })
     }
 
     static func decodeCursor(_ cursor: String, keys: [(column: String, isText: Bool)]) throws -> [SQLValue] {

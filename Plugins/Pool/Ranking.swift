@@ -7,7 +7,7 @@ import Son1kPluginKit
 struct Ranking {
     let ctx: Context<PoolPlugin.Config>
 
-    enum Timeframe: String, CaseIterable {
+    enum Timeframe: String, Codable, CaseIterable, Sendable {
         case week, month, allTime = "all_time"
 
         var days: Int? {
@@ -19,9 +19,17 @@ struct Ranking {
         }
     }
 
-    func ranking(_ timeframe: Timeframe, limit: Int) throws -> JSONValue {
+    func ranking(_ timeframe: Timeframe, limit: Int) throws -> RankingView {
+        struct Row: Decodable {
+            var contributorId: String
+            var points: Int
+            var contributions: Int
+            var lastContribution: Date
+            var username: String?
+            var avatar: String?
+        }
         let since = timeframe.days.map { ctx.now.epochMs - Int64($0) * 86_400_000 } ?? Int64.min
-        let rows = try ctx.db.query("""
+        let rows = try ctx.db.query(Row.self, """
             SELECT i.contributor_id, SUM(i.points) AS points, COUNT(*) AS contributions, MIN(i.contributed_ms) AS first_ms,
                 MAX(i.contributed_at) AS last_contribution, p.username, p.avatar
             FROM pool_items i LEFT JOIN pool_profiles p ON p.user_id = i.contributor_id
@@ -30,19 +38,10 @@ struct Ranking {
             ORDER BY points DESC, first_ms ASC, i.contributor_id ASC
             LIMIT ?
             """, [.int(since), .int(Int64(limit))])
-        let users = rows.compactMap { $0["contributor_id"].string }
-        let tiers = try Contributions(ctx: ctx).tiers(users, at: nil)
-        return [
-            "ranking": .array(rows.enumerated().map { n, row in
-                var entry = Profiles.contributor(row)
-                entry["rank"] = .number(Double(n + 1))
-                entry["tier"] = row["contributor_id"].string.flatMap { tiers[$0]?.id }.map { .string($0) } ?? .null
-                entry["contributions"] = row["contributions"]
-                entry["points"] = row["points"]
-                entry["last_contribution"] = row["last_contribution"]
-                return entry
-            }),
-            "timeframe": .string(timeframe.rawValue),
-        ]
+        let tiers = try Contributions(ctx: ctx).tiers(rows.map(\.contributorId), at: nil)
+        return RankingView(ranking: rows.enumerated().map { n, row in
+            .init(rank: n + 1, userId: row.contributorId, username: row.username, avatar: row.avatar, tier: tiers[row.contributorId]?.id,
+                  contributions: row.contributions, points: row.points, lastContribution: row.lastContribution)
+        }, timeframe: timeframe)
     }
 }

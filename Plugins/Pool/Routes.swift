@@ -8,18 +8,18 @@ extension PoolPlugin {
                   Query: `limit` (1–`max_page_size`, default 20), `cursor` (the previous page's `next_cursor`), `genre`, \
                   `sort_by` = recent (default) | popular (plays) | quality (points) | likes. `audio_url` is set when you \
                   can fetch the audio: your claimed copy, or your own song.
-                  """, response: Schemas.page) { req, ctx in
+                  """, returns: PoolPage.self) { req, ctx in
             let sortText = req.query("sort_by") ?? "recent"
             guard let sort = Listing.Sort(rawValue: sortText) else {
                 throw PluginError.invalid("sort_by", "must be one of \(Listing.Sort.allCases.map(\.rawValue).joined(separator: ", ")).")
             }
             let genre = req.query("genre").flatMap { $0.isEmpty ? nil : $0 }
-            return try .json(try Listing(ctx: ctx).page(for: try req.requirePrincipal(), limit: try limit(req, ctx), cursor: req.query("cursor"),
-                                                        genre: genre, sort: sort))
+            return try Listing(ctx: ctx).page(for: try req.requirePrincipal(), limit: try limit(req, ctx), cursor: req.query("cursor"),
+                                              genre: genre, sort: sort)
         }
 
-        r.get("/api/community/pool/{id}", auth: .user, summary: "One pool item", response: Schemas.item) { req, ctx in
-            try .json(try Listing(ctx: ctx).item(req.param("id"), for: try req.requirePrincipal()))
+        r.get("/api/community/pool/{id}", auth: .user, summary: "One pool item", returns: PoolItemView.self) { req, ctx in
+            try Listing(ctx: ctx).item(req.param("id"), for: try req.requirePrincipal())
         }
 
         r.post("/api/community/contribute", auth: .user, summary: "Share one of my completed songs with the pool",
@@ -27,18 +27,17 @@ extension PoolPlugin {
                    Body `{generation_id}`. Any tier may share its own completed song, once: 201 with the new item, 200 with \
                    the existing one on a repeat. Points come from the stored generation's quality (standard 1, high 2, \
                    ultra 3), whatever the request says. 404 `generation_not_found`, 409 `not_completed`.
-                   """, request: Schemas.contribute, response: Schemas.item, status: 201) { req, ctx in
-            struct Body: Decodable { var generationId: String }
-            let body = try req.decode(Body.self)
-            let (item, created) = try Contributions(ctx: ctx).share(body.generationId, by: try req.requirePrincipal())
-            return try .json(item, status: created ? 201 : 200)
+                   """, body: Contribution.self, returns: PoolItemView.self, status: 201) { req, input, ctx -> Reply<PoolItemView> in
+            let (item, created) = try Contributions(ctx: ctx).share(input.generationId, by: try req.requirePrincipal())
+            return Reply(item, status: created ? 201 : 200)
         }
 
         r.delete("/api/community/pool/{id}", auth: .user, summary: "Withdraw an item from the pool (its contributor or an admin)",
-                 description: "Users who already claimed it keep their copy. Sharing the song again puts it back.") { req, ctx in
+                 description: "Users who already claimed it keep their copy. Sharing the song again puts it back.",
+                 returns: PoolItemView.self) { req, ctx in
             let principal = try req.requirePrincipal()
             try Contributions(ctx: ctx).withdraw(itemID: req.param("id"), by: principal)
-            return try .json(try Listing(ctx: ctx).item(req.param("id"), for: principal))
+            return try Listing(ctx: ctx).item(req.param("id"), for: principal)
         }
 
         r.post("/api/community/pool/claim", auth: .user, summary: "Claim a song from the pool (FREE users)",
@@ -46,42 +45,43 @@ extension PoolPlugin {
                    Hands you a song you have not claimed and did not make, the least-claimed first; its audio becomes \
                    yours at `item.audio_url`. `claims_per_day` (3) per UTC day: 429 `daily_claim_limit` with \
                    `Retry-After`; 403 `not_free_tier` for paid tiers; 404 `pool_empty` or `nothing_new`.
-                   """, response: Schemas.claim, status: 201) { req, ctx in
-            try .json(try Claims(ctx: ctx).claim(by: try req.requirePrincipal()), status: 201)
+                   """, returns: ClaimView.self, status: 201) { req, ctx in
+            try Claims(ctx: ctx).claim(by: try req.requirePrincipal())
         }
 
         r.get("/api/community/claims", auth: .user, summary: "My claimed songs, newest first",
-              description: "Query: `limit`, `cursor`.") { req, ctx in
-            try .json(try Claims(ctx: ctx).mine(for: try req.requirePrincipal(), limit: try limit(req, ctx), cursor: req.query("cursor")))
+              description: "Query: `limit`, `cursor`.", returns: ClaimsPage.self) { req, ctx in
+            try Claims(ctx: ctx).mine(for: try req.requirePrincipal(), limit: try limit(req, ctx), cursor: req.query("cursor"))
         }
 
         r.post("/api/community/pool/like/{id}", auth: .user, summary: "Like an item (once; a repeat changes nothing)",
-               response: Schemas.like) { req, ctx in
-            try .json(try Engagement(ctx: ctx).like(req.param("id"), by: try req.requirePrincipal().id, true))
+               returns: LikeView.self) { req, ctx in
+            try Engagement(ctx: ctx).like(req.param("id"), by: try req.requirePrincipal().id, true)
         }
 
-        r.delete("/api/community/pool/like/{id}", auth: .user, summary: "Take my like back") { req, ctx in
-            try .json(try Engagement(ctx: ctx).like(req.param("id"), by: try req.requirePrincipal().id, false))
+        r.delete("/api/community/pool/like/{id}", auth: .user, summary: "Take my like back", returns: LikeView.self) { req, ctx in
+            try Engagement(ctx: ctx).like(req.param("id"), by: try req.requirePrincipal().id, false)
         }
 
         r.post("/api/community/pool/{id}/play", auth: .user, summary: "Count a play",
                description: "Counted at most once per user and item per `play_window_s` (an hour); `counted` says whether this one was.",
-               response: Schemas.play) { req, ctx in
-            try .json(try Engagement(ctx: ctx).play(req.param("id"), by: try req.requirePrincipal().id))
+               returns: PlayView.self) { req, ctx in
+            try Engagement(ctx: ctx).play(req.param("id"), by: try req.requirePrincipal().id)
         }
 
         r.get("/api/community/ranking", auth: .user, summary: "Contributors ranked by points earned in a window",
               description: "Query: `timeframe` = week (rolling 7 days, default) | month (30 days) | all_time; `limit` (1–100, default 20).",
-              response: Schemas.ranking) { req, ctx in
+              returns: RankingView.self) { req, ctx in
             let text = req.query("timeframe") ?? "week"
             guard let timeframe = Ranking.Timeframe(rawValue: text) else {
                 throw PluginError.invalid("timeframe", "must be one of week, month, all_time.")
             }
-            return try .json(try Ranking(ctx: ctx).ranking(timeframe, limit: try limit(req, ctx)))
+            return try Ranking(ctx: ctx).ranking(timeframe, limit: try limit(req, ctx))
         }
 
-        r.get("/api/admin/community/stats", auth: .admin, summary: "Pool size, claims today, contributions by tier") { _, ctx in
-            try .json(try stats(ctx))
+        r.get("/api/admin/community/stats", auth: .admin, summary: "Pool size, claims today, contributions by tier",
+              returns: PoolStats.self) { _, ctx in
+            try stats(ctx)
         }
     }
 
@@ -90,16 +90,15 @@ extension PoolPlugin {
         try req.pageLimit(max: ctx.config.maxPageSize)
     }
 
-    func stats(_ ctx: Context<Config>) throws -> JSONValue {
-        let size = try ctx.db.query("SELECT COUNT(*) AS n FROM pool_items WHERE withdrawn_at IS NULL").first?["n"].int ?? 0
+    func stats(_ ctx: Context<Config>) throws -> PoolStats {
+        struct Count: Decodable { var n: Int }
+        struct TierCount: Decodable { var tier: String; var n: Int }
+        let size = try ctx.db.queryOne(Count.self, "SELECT COUNT(*) AS n FROM pool_items WHERE withdrawn_at IS NULL")?.n ?? 0
         let day = Claims.day(ctx.now)
-        let claims = try ctx.db.query("SELECT COALESCE(SUM(used), 0) AS n FROM pool_claim_days WHERE day = ?", [.text(String(day))]).first?["n"].int ?? 0
-        var byTier: [String: JSONValue] = [:]
-        for row in try ctx.db.query("SELECT contributor_tier AS tier, COUNT(*) AS n FROM pool_items GROUP BY contributor_tier") {
-            if let tier = row["tier"].string { byTier[tier] = row["n"] }
-        }
+        let claims = try ctx.db.queryOne(Count.self, "SELECT COALESCE(SUM(used), 0) AS n FROM pool_claim_days WHERE day = ?", [.text(String(day))])?.n ?? 0
+        let byTier = try ctx.db.query(TierCount.self, "SELECT contributor_tier AS tier, COUNT(*) AS n FROM pool_items GROUP BY contributor_tier")
         ctx.metrics.gauge("pool_size", Double(size))
         ctx.metrics.gauge("pool_claims_today", Double(claims))
-        return ["pool_size": .number(Double(size)), "claims_today": .number(Double(claims)), "contributions_by_tier": .object(byTier)]
+        return PoolStats(poolSize: size, claimsToday: claims, contributionsByTier: Dictionary(byTier.map { ($0.tier, $0.n) }, uniquingKeysWith: +))
     }
 }

@@ -36,8 +36,8 @@ struct Account: Decodable, Sendable {
     var totalRateLimited: Int
     var totalErrors: Int
     var totalAuthFailed: Int
-    var createdAt: String
-    var updatedAt: String
+    var createdAt: Date
+    var updatedAt: Date
 
     var isActive: Bool { active != 0 }
     var healthState: Health { Health(rawValue: health) ?? .healthy }
@@ -49,24 +49,15 @@ struct Account: Decodable, Sendable {
     }
 
     /// What the API shows: the credential masked, the proxy without its password.
-    func view(now: Int64, budget: Int) -> JSONValue {
+    func view(now: Int64, budget: Int) -> AccountView {
         let resting = isResting(at: now)
-        return [
-            "id": .string(id), "provider": .string(provider), "label": .string(label),
-            "credential": .string(credentialHint), "base_url": baseUrl.map { .string($0) } ?? .null,
-            "proxy": proxyDisplay.map { .string($0) } ?? .null, "active": .bool(isActive), "health": .string(health),
-            "available": .bool(isAvailable(at: now, budget: budget)),
-            "request_count": .number(Double(resting || cooldownUntil == nil ? requestCount : 0)), "budget": .number(Double(budget)),
-            "cooldown_until": resting ? .string(Date(epochMs: cooldownUntil!).iso8601) : .null,
-            "cooldown_reason": resting ? cooldownReason.map { .string($0) } ?? .null : .null,
-            "consecutive_errors": .number(Double(consecutiveErrors)), "last_error": lastError.map { .string($0) } ?? .null,
-            "last_used_at": lastUsedMs.map { .string(Date(epochMs: $0).iso8601) } ?? .null,
-            "stats": [
-                "requests": .number(Double(totalRequests)), "ok": .number(Double(totalOk)),
-                "rate_limited": .number(Double(totalRateLimited)), "errors": .number(Double(totalErrors)),
-                "auth_failed": .number(Double(totalAuthFailed)),
-            ],
-            "created_at": .string(createdAt), "updated_at": .string(updatedAt),
-        ]
+        return AccountView(
+            id: id, provider: provider, label: label, credential: credentialHint, baseUrl: baseUrl, proxy: proxyDisplay, active: isActive,
+            health: healthState, available: isAvailable(at: now, budget: budget),
+            requestCount: resting || cooldownUntil == nil ? requestCount : 0, budget: budget,
+            cooldownUntil: resting ? cooldownUntil.map { Date(epochMs: $0) } : nil, cooldownReason: resting ? cooldownReason : nil,
+            consecutiveErrors: consecutiveErrors, lastError: lastError, lastUsedAt: lastUsedMs.map { Date(epochMs: $0) },
+            stats: .init(requests: totalRequests, ok: totalOk, rateLimited: totalRateLimited, errors: totalErrors, authFailed: totalAuthFailed),
+            createdAt: createdAt, updatedAt: updatedAt)
     }
 }

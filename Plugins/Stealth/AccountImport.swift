@@ -29,7 +29,7 @@ struct AccountImport {
                 throw PluginError(status: 500, code: "import_file_invalid",
                                   detail: "Entry \(index) of \(path) needs a label (label, name, email or id) and a credential (credential, api_key, token, key or session_token).")
             }
-            let account = AccountStore.NewAccount(
+            let account = NewAccount(
                 provider: entry["provider"].string, label: label, credential: credential, baseUrl: entry["base_url"].string,
                 proxy: Self.proxyURL(entry["proxy"]), active: entry["active"].bool ?? entry["enabled"].bool)
             do {

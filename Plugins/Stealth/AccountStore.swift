@@ -6,15 +6,6 @@ import Son1kPluginKit
 struct AccountStore {
     let ctx: Context<StealthPlugin.Config>
 
-    struct NewAccount: Decodable {
-        var provider: String?
-        var label: String
-        var credential: String
-        var baseUrl: String?
-        var proxy: String?
-        var active: Bool?
-    }
-
     /// A PATCH body: absent fields stay; `base_url`/`proxy` null clear them.
     struct Change {
         var label: String?
@@ -133,7 +124,7 @@ struct AccountStore {
         return try ctx.db.query(Account.self, sql + " ORDER BY seq LIMIT ?", params)
     }
 
-    func view(_ account: Account) -> JSONValue { account.view(now: now, budget: ctx.config.budget(for: account.provider)) }
+    func view(_ account: Account) -> AccountView { account.view(now: now, budget: ctx.config.budget(for: account.provider)) }
 
     /// The secrets an account holds, for redacting upstream messages.
     func secrets(of account: Account) -> [String] {

@@ -179,22 +179,21 @@ struct Rotation {
     // MARK: Operators
 
     /// Moves the round-robin cursor past the account that would be leased next.
-    func rotate(provider: String) throws -> JSONValue {
+    func rotate(provider: String) throws -> RotationView {
         let budget = ctx.config.budget(for: provider)
         let skipped: Account? = try ctx.db.transaction { tx in
             try pick(from: try usable(provider, in: tx), provider: provider, budget: budget, in: tx)
         }
         let next = try preview(provider: provider)
-        return ["provider": .string(provider), "skipped": skipped.map { store.view($0) } ?? .null, "next": next]
+        return RotationView(provider: provider, skipped: skipped.map { store.view($0) }, next: next.map { store.view($0) })
     }
 
     /// The account the next lease would get under round robin, without taking it.
-    func preview(provider: String) throws -> JSONValue {
+    func preview(provider: String) throws -> Account? {
         let budget = ctx.config.budget(for: provider)
         let pool = candidates(try inRotation(provider, in: ctx.db), budget: budget)
         let last = try ctx.db.query("SELECT last_seq FROM stealth_rotation WHERE provider = ?", [.text(provider)]).first?["last_seq"].int ?? 0
-        guard let next = pool.first(where: { $0.seq > Int64(last) }) ?? pool.first else { return .null }
-        return store.view(next)
+        return pool.first(where: { $0.seq > Int64(last) }) ?? pool.first
     }
 
     /// An operator's verdict. Workers may only take an account out (degraded, banned);
@@ -243,46 +242,36 @@ struct Rotation {
     }
 
     /// Counts for `/api/stealth/stats`: `available + in_cooldown = active_accounts`, never negative.
-    func stats(provider: String?) throws -> JSONValue {
+    func stats(provider: String?) throws -> StatsView {
         var sql = "SELECT \(Account.columns) FROM stealth_accounts"
         var params: [SQLValue] = []
         if let provider { sql += " WHERE provider = ?"; params.append(.text(provider)) }
         let accounts = try ctx.db.query(Account.self, sql, params)
         let c = counts(accounts)
         let providers = Set(accounts.map(\.provider) + [provider ?? ctx.config.defaultProvider] + ctx.config.providers.keys)
-        return [
-            "total_accounts": .number(Double(c.total)), "active_accounts": .number(Double(c.active)),
-            "in_cooldown": .number(Double(c.inCooldown)), "banned": .number(Double(c.banned)), "inactive": .number(Double(c.inactive)),
-            "degraded": .number(Double(c.degraded)), "available": .number(Double(c.available)),
-            "rotation_strategy": .string(ctx.config.strategy(for: provider ?? ctx.config.defaultProvider).rawValue),
-            "strategies": .object(Dictionary(uniqueKeysWithValues: providers.map { ($0, .string(ctx.config.strategy(for: $0).rawValue)) })),
-            "provider": provider.map { .string($0) } ?? .null,
-        ]
+        return StatsView(totalAccounts: c.total, activeAccounts: c.active, inCooldown: c.inCooldown, banned: c.banned, inactive: c.inactive,
+                         degraded: c.degraded, available: c.available,
+                         rotationStrategy: ctx.config.strategy(for: provider ?? ctx.config.defaultProvider),
+                         strategies: Dictionary(uniqueKeysWithValues: providers.map { ($0, ctx.config.strategy(for: $0)) }), provider: provider)
     }
 
     /// `/api/stealth/health`: per provider counts and next free time, and every account.
-    func health() throws -> JSONValue {
+    func health() throws -> HealthView {
         let accounts = try ctx.db.query(Account.self, "SELECT \(Account.columns) FROM stealth_accounts ORDER BY provider, seq")
-        var providers: [String: JSONValue] = [:]
+        var providers: [String: HealthView.Provider] = [:]
         for (name, group) in Dictionary(grouping: accounts, by: \.provider) {
             let c = counts(group)
-            providers[name] = [
-                "total": .number(Double(c.total)), "available": .number(Double(c.available)), "banned": .number(Double(c.banned)),
-                "degraded": .number(Double(c.degraded)),
-                "next_available_at": c.nextAvailableMs.map { .string(Date(epochMs: $0).iso8601) } ?? .null,
-                "strategy": .string(ctx.config.strategy(for: name).rawValue),
-            ]
+            providers[name] = .init(total: c.total, available: c.available, banned: c.banned, degraded: c.degraded,
+                                    nextAvailableAt: c.nextAvailableMs.map { Date(epochMs: $0) }, strategy: ctx.config.strategy(for: name))
         }
-        let free = providers.values.filter { ($0["available"].int ?? 0) > 0 }.count
-        return [
-            "status": .string(providers.isEmpty || free == 0 ? "unavailable" : free == providers.count ? "ok" : "degraded"),
-            "providers": .object(providers),
-            "accounts": .array(accounts.map { a in
-                ["id": .string(a.id), "provider": .string(a.provider), "label": .string(a.label), "health": .string(a.health),
-                 "active": .bool(a.isActive), "available": .bool(a.isAvailable(at: now, budget: ctx.config.budget(for: a.provider))),
-                 "cooldown_until": a.isResting(at: now) ? .string(Date(epochMs: a.cooldownUntil!).iso8601) : .null,
-                 "last_error": a.lastError.map { .string($0) } ?? .null]
-            }),
-        ]
+        let free = providers.values.filter { $0.available > 0 }.count
+        return HealthView(
+            status: providers.isEmpty || free == 0 ? .unavailable : free == providers.count ? .ok : .degraded,
+            providers: providers,
+            accounts: accounts.map { a in
+                .init(id: a.id, provider: a.provider, label: a.label, health: a.healthState, active: a.isActive,
+                      available: a.isAvailable(at: now, budget: ctx.config.budget(for: a.provider)),
+                      cooldownUntil: a.isResting(at: now) ? a.cooldownUntil.map { Date(epochMs: $0) } : nil, lastError: a.lastError)
+            })
     }
 }

@@ -134,7 +134,7 @@ public struct StealthPlugin: Plugin {
 }
 
 /// How the next account is chosen among those free.
-enum Strategy: String, CaseIterable, Sendable {
+enum Strategy: String, Codable, CaseIterable, Sendable {
     /// In account order, after the last one leased: stable when accounts join or leave.
     case roundRobin = "round_robin"
     case random

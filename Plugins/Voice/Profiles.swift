@@ -12,24 +12,22 @@ struct Profile: Decodable, Sendable {
     var name: String
     var status: String
     var consentStatement: String
-    var consentAt: String
+    var consentAt: Date
     var referenceBlobId: String?
     var features: String?
-    var createdAt: String
-    var updatedAt: String
+    var createdAt: Date
+    var updatedAt: Date
 
-    var featuresJSON: JSONValue { features.flatMap { try? JSONValue.parse(Array($0.utf8)) } ?? .null }
-    var medianF0: Double? { featuresJSON["median_f0_hz"].double }
+    /// The measured features, once a reference is stored.
+    var measured: FeaturesView? { features.flatMap { try? JSONValueDecoder.decode(FeaturesView.self, from: JSONValue.parse(Array($0.utf8))) } }
+    var medianF0: Double? { measured?.medianF0Hz }
     var isReady: Bool { status == "ready" }
 
-    var view: JSONValue {
-        [
-            "id": .string(id), "name": .string(name), "status": .string(status),
-            "consent": ["statement": .string(consentStatement), "speaker_is_me": true, "given_at": .string(consentAt)],
-            "features": featuresJSON,
-            "reference": referenceBlobId.map { ["blob_id": .string($0), "url": .string("/api/blobs/\($0)")] } ?? .null,
-            "created_at": .string(createdAt), "updated_at": .string(updatedAt),
-        ]
+    var view: ProfileView {
+        ProfileView(id: id, name: name, status: ProfileView.Status(rawValue: status) ?? .awaitingReference,
+                    consent: .init(statement: consentStatement, speakerIsMe: true, givenAt: consentAt),
+                    features: measured, reference: referenceBlobId.map { .init(blobId: $0, url: "/api/blobs/\($0)") },
+                    createdAt: createdAt, updatedAt: updatedAt)
     }
 }
 
@@ -41,13 +39,18 @@ struct Profiles {
     /// What a reference recording must be.
     static let minSeconds = 3.0, maxSeconds = 60.0, maxBytes = 10 * 1024 * 1024
 
-    struct NewProfile: Decodable {
-        struct Consent: Decodable {
+    /// The body of `POST /api/voice/profiles`. Consent is checked by hand, so a missing
+    /// statement or a false `speaker_is_me` gets its own sentence.
+    struct NewProfile: Codable, Sendable, SchemaRules {
+        struct Consent: Codable, Sendable, SchemaRules {
             var statement: String?
+            /// Must be true: only the speaker may create a profile of their own voice.
             var speakerIsMe: Bool?
+            static let schemaRules: [FieldRule] = [.length("statement", 10...2000)]
         }
         var name: String
         var consent: Consent?
+        static let schemaRules: [FieldRule] = [.length("name", 1...100)]
     }
 
     func create(for user: String, _ input: NewProfile) throws -> Profile {
@@ -79,7 +82,7 @@ struct Profiles {
         let blob = try ctx.blobs.put(audio, contentType: "audio/wav", ownerID: user, isPublic: false)
         do {
             try ctx.db.exec("UPDATE voice_profiles SET status = 'ready', reference_blob_id = ?, features = ?, updated_at = ? WHERE id = ? AND user_id = ?",
-                            [.text(blob.id), .text(features.json.jsonString), .text(ctx.now.iso8601), .text(id), .text(user)])
+                            [.text(blob.id), .text(try JSONValueEncoder.encode(features.view).jsonString), .text(ctx.now.iso8601), .text(id), .text(user)])
         } catch {
             try? ctx.blobs.delete(blob.id)
             throw error

@@ -1,4 +1,5 @@
 import Foundation
+import Son1kContracts
 import Son1kPluginKit
 
 extension VoicePlugin {
@@ -8,9 +9,8 @@ extension VoicePlugin {
                    Body `{name, consent: {statement, speaker_is_me: true}}` → 201 `{id, status: "awaiting_reference", …}`. \
                    Without `speaker_is_me: true` and a statement (10–2000 characters): 422. Then upload the recording \
                    with `PUT /api/voice/profiles/{id}/reference`.
-                   """, request: Schemas.newProfile, response: Schemas.profile, status: 201) { req, ctx in
-            let profile = try Profiles(ctx: ctx).create(for: try req.requirePrincipal().id, try req.decode(Profiles.NewProfile.self))
-            return try .json(profile.view, status: 201)
+                   """, body: Profiles.NewProfile.self, returns: ProfileView.self, status: 201) { req, input, ctx in
+            try Profiles(ctx: ctx).create(for: try req.requirePrincipal().id, input).view
         }
 
         r.put("/api/voice/profiles/{id}/reference", auth: .user, summary: "Upload the reference recording (step 2)",
@@ -19,16 +19,16 @@ extension VoicePlugin {
                   200 with the profile and its measured `features: {duration_s, median_f0_hz, mean_f0_hz, f0_range_hz, \
                   loudness_lufs, speaking_rate}` (F0 by YIN). 422 names what is wrong with the audio; 413 beyond 10 MB. \
                   A new upload replaces the previous recording.
-                  """, response: Schemas.profile, maxBodyBytes: Profiles.maxBytes) { req, ctx in
+                  """, response: JSONSchema.of(ProfileView.self, for: .response), maxBodyBytes: Profiles.maxBytes) { req, ctx in
             try .json(try Profiles(ctx: ctx).setReference(req.param("id"), for: try req.requirePrincipal().id, audio: req.body).view)
         }
 
-        r.get("/api/voice/profiles", auth: .user, summary: "My voice profiles, newest first") { req, ctx in
-            try .json(["data": .array(try Profiles(ctx: ctx).list(for: try req.requirePrincipal().id).map(\.view))] as JSONValue)
+        r.get("/api/voice/profiles", auth: .user, summary: "My voice profiles, newest first", returns: ProfileList.self) { req, ctx in
+            ProfileList(data: try Profiles(ctx: ctx).list(for: try req.requirePrincipal().id).map(\.view))
         }
 
-        r.get("/api/voice/profiles/{id}", auth: .user, summary: "One of my voice profiles", response: Schemas.profile) { req, ctx in
-            try .json(try Profiles(ctx: ctx).require(req.param("id"), for: try req.requirePrincipal().id).view)
+        r.get("/api/voice/profiles/{id}", auth: .user, summary: "One of my voice profiles", returns: ProfileView.self) { req, ctx in
+            try Profiles(ctx: ctx).require(req.param("id"), for: try req.requirePrincipal().id).view
         }
 
         r.delete("/api/voice/profiles/{id}", auth: .user, summary: "Delete a voice profile and its reference recording",
@@ -43,9 +43,9 @@ extension VoicePlugin {
                    intensity 0–1 (0.5), speed 0.5–2 (1), format: wav|flac, engine?: embedded|remote}` → 202 with the job. \
                    Follow it at `GET /api/voice/jobs/{id}` or as `voice.*` events on /api/events/ws. 409 `profile_not_ready` \
                    before the reference recording; 429 with too many jobs waiting.
-                   """, request: Schemas.synthesize, response: Schemas.job, status: 202) { req, ctx in
+                   """, body: SynthesisJob.Request.self, returns: VoiceJobView.self, status: 202) { req, input, ctx -> Reply<VoiceJobView> in
             let user = try req.requirePrincipal().id
-            let job = try Self.validate(try req.decode(SynthesisJob.Request.self), user: user, ctx: ctx)
+            let job = try Self.validate(input, user: user, ctx: ctx)
             let active = try ctx.db.query("SELECT COUNT(*) AS n FROM voice_jobs WHERE user_id = ? AND status IN ('queued', 'processing')",
                                           [.text(user)]).first?["n"].int ?? 0
             guard active < ctx.config.maxActivePerUser else {
@@ -54,20 +54,18 @@ extension VoicePlugin {
             }
             let row = try VoiceQueue(ctx: ctx).create(job, for: user)
             runtime.workers.withLock { $0 }?.notify()
-            var response = try Response.json(row.view, status: 202)
-            response.headers.append(("Location", "/api/voice/jobs/\(row.id)"))
-            return response
+            return Reply(try row.view, headers: [("Location", "/api/voice/jobs/\(row.id)")])
         }
 
         r.get("/api/voice/jobs/{id}", auth: .user, summary: "A synthesis job: status, progress, audio_url, engine, fidelity",
-              response: Schemas.job) { req, ctx in
-            try .json(try VoiceQueue(ctx: ctx).visible(req.param("id"), to: try req.requirePrincipal().id).view)
+              returns: VoiceJobView.self) { req, ctx in
+            try VoiceQueue(ctx: ctx).visible(req.param("id"), to: try req.requirePrincipal().id).view
         }
 
-        r.get("/api/voice/jobs", auth: .user, summary: "My synthesis jobs, newest first (the last 50)") { req, ctx in
+        r.get("/api/voice/jobs", auth: .user, summary: "My synthesis jobs, newest first (the last 50)", returns: VoiceJobList.self) { req, ctx in
             let rows = try ctx.db.query(VoiceJobRow.self, "SELECT \(VoiceJobRow.columns) FROM voice_jobs WHERE user_id = ? ORDER BY created_ms DESC LIMIT 50",
                                         [.text(try req.requirePrincipal().id)])
-            return try .json(["data": .array(rows.map(\.view))] as JSONValue)
+            return VoiceJobList(data: try rows.map { try $0.view })
         }
     }
 
@@ -83,7 +81,7 @@ extension VoicePlugin {
         case (let t?, nil): text = t
         case (nil, let draft?):
             do {
-                let raw = try ctx.call("lyrics.draft", ["draft_id": .string(draft), "user_id": .string(user)] as JSONValue)["text"].string ?? ""
+                let raw = try ctx.call(.lyricsDraft, DraftRequest(draftId: draft, userId: user)).text
                 // Section headers ("[Chorus]") are for singers, not to be spoken.
                 text = raw.split(separator: "\n").filter { !$0.hasPrefix("[") }.joined(separator: "\n")
             } catch let error as PluginError where error.code == "draft_not_found" || error.code == "service_unavailable" {

@@ -179,3 +179,56 @@ public struct NewGeneration: Codable, Sendable, Equatable {
         self.priority = priority
     }
 }
+
+extension Topic where Payload == GenerationProgress {
+    /// Rendering advanced (at most once per tenth of the work), or the job went back to the
+    /// queue for another attempt (`status: queued`, with `next_attempt_at` and `error`).
+    public static let generationProgress = Topic("generation.progress")
+}
+
+/// `generation.progress`.
+public struct GenerationProgress: Codable, Sendable, Equatable {
+    public var generationId: String
+    public var status: String
+    /// 0 to 1, three decimals.
+    public var progress: Double
+    public var attempt: Int
+    public var nextAttemptAt: String?
+    public var error: String?
+    public init(generationId: String, status: String, progress: Double, attempt: Int, nextAttemptAt: String? = nil, error: String? = nil) {
+        self.generationId = generationId
+        self.status = status
+        self.progress = progress
+        self.attempt = attempt
+        self.nextAttemptAt = nextAttemptAt
+        self.error = error
+    }
+}
+
+extension Topic where Payload == GenerationQueued {
+    /// A job entered the queue (published in the transaction that stored it).
+    public static let generationQueued = Topic("generation.queued")
+}
+
+/// `generation.queued`.
+public struct GenerationQueued: Codable, Sendable, Equatable {
+    public var generationId: String
+    public var userId: String
+    public var status: String
+    public var priority: Int
+    public var engine: String
+    public var quality: SongQuality
+    public var durationS: Double
+    public var createdAt: String
+    public init(generationId: String, userId: String, status: String, priority: Int, engine: String, quality: SongQuality,
+                durationS: Double, createdAt: String) {
+        self.generationId = generationId
+        self.userId = userId
+        self.status = status
+        self.priority = priority
+        self.engine = engine
+        self.quality = quality
+        self.durationS = durationS
+        self.createdAt = createdAt
+    }
+}

@@ -8,6 +8,7 @@ extension Context {
     }
 
     /// Publish a typed hook; returns the payload as the subscribers left it.
+    @discardableResult
     public func publishHook<P>(_ topic: Topic<P>, _ payload: P, userID: String? = nil, in tx: Database? = nil) throws -> P {
         let after = try publishHook(topic.name, payload, userID: userID, in: tx)
         do { return try JSONValueDecoder.decode(P.self, from: after) } catch let error as DecodingError {

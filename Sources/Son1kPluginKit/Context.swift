@@ -33,7 +33,7 @@ public struct Context<Config: PluginConfig>: Sendable {
     /// as ``PluginError``; let it propagate so the transaction rolls back and the client
     /// receives the subscriber's status.
     @discardableResult
-    public func publishHook<T: Encodable>(_ topic: String, _ data: T, userID: String? = nil, in tx: Database? = nil) throws -> JSONValue {
+    func publishHook<T: Encodable>(_ topic: String, _ data: T, userID: String? = nil, in tx: Database? = nil) throws -> JSONValue {
         let out = try publish(SON1K_EVENT_HOOK, topic, data, userID, tx)
         return try JSONValue.parse(out)["data"]
     }
@@ -41,7 +41,7 @@ public struct Context<Config: PluginConfig>: Sendable {
     /// Publish an action: recorded in the outbox inside `tx` (delivered once it commits) or
     /// on its own when `tx` is nil. Returns the event id.
     @discardableResult
-    public func publishAction<T: Encodable>(_ topic: String, _ data: T, userID: String? = nil, in tx: Database? = nil) throws -> String {
+    func publishAction<T: Encodable>(_ topic: String, _ data: T, userID: String? = nil, in tx: Database? = nil) throws -> String {
         let out = try publish(SON1K_EVENT_ACTION, topic, data, userID, tx)
         return try JSONValue.parse(out)["id"].string ?? ""
     }
@@ -59,7 +59,7 @@ public struct Context<Config: PluginConfig>: Sendable {
     }
 
     /// Call a service another plugin offers (`requires` it so it is loaded first).
-    public func call<In: Encodable>(_ service: String, _ input: In) throws -> JSONValue {
+    func call<In: Encodable>(_ service: String, _ input: In) throws -> JSONValue {
         let text = try JSONValue.from(input).jsonString
         let out = try host.call { ctx, out in
             withUTF8Pointer(service) { s, sl in

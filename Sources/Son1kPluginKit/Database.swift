@@ -13,7 +13,7 @@ public enum SQLValue: Sendable, Hashable, Encodable, ExpressibleByStringLiteral,
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(nilLiteral: ()) { self = .null }
 
-    /// Bind a JSON value (e.g. `event.data["id"]`); arrays and objects are bound as JSON text.
+    /// Bind a JSON value (e.g. a column of another row); arrays and objects are bound as JSON text.
     public init(_ json: JSONValue) {
         switch json {
         case .null: self = .null
@@ -76,7 +76,7 @@ public struct ExecResult: Sendable, Decodable {
 /// ```swift
 /// try ctx.db.transaction { tx in
 ///     try tx.exec("INSERT INTO plays_counts VALUES (?, 1)", [id])
-///     try ctx.publishAction("plays.counted", ["id": .string(id)], in: tx)
+///     try ctx.publishAction(.counted, Counted(songId: id), in: tx)
 /// }
 /// ```
 public struct Database: Sendable {

@@ -1,16 +1,16 @@
 import Foundation
 
-/// An event as a subscriber receives it.
+/// An event as the kernel hands it over; subscribers see it as a ``TypedEvent``.
 ///
 /// `id` is stable across redeliveries of an action, so a subscriber can make its effect
 /// idempotent (an action is delivered at least once).
-public struct Event: Sendable, Decodable {
-    public var id: String
-    public var topic: String
-    public var kind: EventKind
-    public var occurredAt: String
-    public var userID: String?
-    public var data: JSONValue
+package struct Event: Sendable, Decodable {
+    package var id: String
+    package var topic: String
+    package var kind: EventKind
+    package var occurredAt: String
+    package var userID: String?
+    package var data: JSONValue
 
     package init(id: String, topic: String, kind: EventKind, occurredAt: String, userID: String?, data: JSONValue) {
         self.id = id
@@ -26,14 +26,10 @@ public struct Event: Sendable, Decodable {
         case occurredAt = "occurred_at", userID = "user_id"
     }
 
-    /// Decode `data` into a type (snake_case members).
-    public func decode<T: Decodable>(_ type: T.Type = T.self) throws -> T {
-        try BodyDecoder.decode(T.self, from: data.bytes)
-    }
 }
 
 /// What a hook handler does with the event.
-public enum HookOutcome: Sendable {
+package enum HookOutcome: Sendable {
     /// Let the event through unchanged.
     case `continue`
     /// Let it through with this payload instead (later subscribers and the publisher see it).

@@ -1,10 +1,10 @@
 import Foundation
 
-/// A JSON value of any shape: event payloads, service answers, database rows.
+/// A JSON value of any shape: database rows read without a row type, and the free-form
+/// fields a type declares as `JSONValue` (an engine's result details, a relay's payload).
 ///
 /// ```swift
-/// let id = event.data["generation_id"].string
-/// let count = rows.first?["plays"].int ?? 0
+/// let count = try ctx.db.query("SELECT plays FROM plays_counts WHERE song_id = ?", [.text(id)]).first?["plays"].int ?? 0
 /// ```
 ///
 /// Integers that fit 64 bits are kept exactly (`.integer`), so ids and byte counts above 2^53

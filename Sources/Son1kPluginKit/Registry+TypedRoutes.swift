@@ -57,12 +57,13 @@ extension Registry {
               maxBodyBytes: maxBodyBytes, mayWait: mayWait) { req, ctx in try handler(req, try req.decode(Input.self), ctx) }
     }
 
-    /// A POST without a body (an action on the resource in the path).
+    /// A POST without a JSON body: an action on the resource in the path, or one whose body
+    /// the handler reads raw (`req.body`, an upload of up to `maxBodyBytes`).
     public mutating func post<Output: Codable & Sendable>(_ path: String, auth: AuthLevel, summary: String, description: String? = nil,
-                                                          returns output: Output.Type, status: Int = 200, mayWait: Bool = false,
-                                                          _ handler: @escaping TypedHandler<Output>) {
+                                                          returns output: Output.Type, status: Int = 200, maxBodyBytes: Int? = nil,
+                                                          mayWait: Bool = false, _ handler: @escaping TypedHandler<Output>) {
         typed("POST", path, auth: auth, summary: summary, description: description, request: nil, output: output, status: status,
-              maxBodyBytes: nil, mayWait: mayWait) { req, ctx in Reply(try handler(req, ctx)) }
+              maxBodyBytes: maxBodyBytes, mayWait: mayWait) { req, ctx in Reply(try handler(req, ctx)) }
     }
 
     public mutating func put<Input: Decodable & Sendable, Output: Codable & Sendable>(
@@ -120,7 +121,7 @@ extension Registry {
             let reply = try respond(req, ctx)
             // Only an optional answer is looked at: other routes pay no cast per request.
             let nothing = empty || (mayBeEmpty && (reply.body as? any OptionalSchema)?.isAbsent == true)
-            var response = nothing ? Response.noContent : try Response.json(reply.body, status: status)
+            var response = nothing ? Response.noContent : try Response.json(reply.body, status: reply.status ?? status)
             response.headers += reply.headers
             return response
         }
@@ -142,12 +143,17 @@ public struct NoContent: Codable, Sendable {
 ///     Reply(quota, headers: [("RateLimit-Remaining", String(quota.remaining))])
 /// }
 /// ```
+///
+/// `status` answers with another success status than the route's, for the one case a route
+/// declares two (201 for a new resource, 200 for the one that already existed).
 public struct Reply<Body: Codable & Sendable>: Sendable {
     public var body: Body
     public var headers: [(String, String)]
+    public var status: Int?
 
-    public init(_ body: Body, headers: [(String, String)] = []) {
+    public init(_ body: Body, headers: [(String, String)] = [], status: Int? = nil) {
         self.body = body
         self.headers = headers
+        self.status = status
     }
 }

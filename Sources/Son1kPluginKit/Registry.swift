@@ -6,7 +6,7 @@
 ///     r.get("/api/hello/{name}", auth: .public, summary: "Greet someone") { req, ctx in
 ///         try .json(["message": "\(ctx.config.greeting), \(req.param("name"))"])
 ///     }
-///     r.onAction("generation.completed") { event, ctx in /* ... */ }
+///     r.onAction(Topic.generationCompleted) { event, ctx in /* event.payload is typed */ }
 /// }
 /// ```
 ///
@@ -14,9 +14,11 @@
 /// thread-safe (the database is).
 public struct Registry<Config: PluginConfig> {
     public typealias RouteHandler = @Sendable (Request, Context<Config>) throws -> Response
-    public typealias HookHandler = @Sendable (Event, Context<Config>) throws -> HookOutcome
-    public typealias ActionHandler = @Sendable (Event, Context<Config>) throws -> Void
-    public typealias ServiceHandler = @Sendable (JSONValue, Context<Config>) throws -> JSONValue
+    // The untyped forms below are what typed registrations (``Topic``, ``Service``) compile
+    // to; authors only see the typed ones, so every payload has a type that says its shape.
+    typealias HookHandler = @Sendable (Event, Context<Config>) throws -> HookOutcome
+    typealias ActionHandler = @Sendable (Event, Context<Config>) throws -> Void
+    typealias ServiceHandler = @Sendable (JSONValue, Context<Config>) throws -> JSONValue
 
     var routes: [(spec: RouteSpec, handler: RouteHandler)] = []
     var hooks: [String: (spec: SubscriptionSpec, handler: HookHandler)] = [:]
@@ -80,7 +82,7 @@ public struct Registry<Config: PluginConfig> {
     /// it). Return `.replace(data)` to change the payload, throw ``PluginError`` to veto.
     /// Order among subscribers: `before`/`after` (plugin names), then `priority` (lower
     /// first), then plugin name.
-    public mutating func onHook(_ topic: String, priority: Int = 0, before: [String] = [], after: [String] = [],
+    mutating func onHook(_ topic: String, priority: Int = 0, before: [String] = [], after: [String] = [],
                                 _ handler: @escaping HookHandler) {
         if hooks[topic] != nil { problems.append("the hook handler for '\(topic)' is registered twice") }
         hooks[topic] = (SubscriptionSpec(topic: topic, kind: .hook, priority: priority, before: before, after: after), handler)
@@ -88,13 +90,13 @@ public struct Registry<Config: PluginConfig> {
 
     /// Subscribe to an action: delivered after the publisher committed, at least once
     /// (use `event.id` to stay idempotent). Throw to have it retried with backoff.
-    public mutating func onAction(_ topic: String, _ handler: @escaping ActionHandler) {
+    mutating func onAction(_ topic: String, _ handler: @escaping ActionHandler) {
         if actions[topic] != nil { problems.append("the action handler for '\(topic)' is registered twice") }
         actions[topic] = (SubscriptionSpec(topic: topic, kind: .action), handler)
     }
 
     /// Offer a service other plugins reach with `ctx.call(name, input)`.
-    public mutating func service(_ name: String, _ handler: @escaping ServiceHandler) {
+    mutating func service(_ name: String, _ handler: @escaping ServiceHandler) {
         if services[name] != nil { problems.append("the service '\(name)' is registered twice") }
         services[name] = handler
     }

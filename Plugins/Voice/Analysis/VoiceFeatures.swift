@@ -14,13 +14,12 @@ struct VoiceFeatures: Sendable {
     /// The mean F0 (the median's companion, for comparing deliveries).
     var meanF0Hz: Double
 
-    var json: JSONValue {
-        func round(_ v: Double, _ places: Double = 10) -> JSONValue { .number((v * places).rounded() / places) }
-        return [
-            "duration_s": round(durationS, 100), "median_f0_hz": round(medianF0Hz), "mean_f0_hz": round(meanF0Hz),
-            "f0_range_hz": [round(f0RangeHz.0), round(f0RangeHz.1)],
-            "loudness_lufs": loudnessLufs.map { round($0) } ?? .null, "speaking_rate": round(speakingRate, 100),
-        ]
+    /// As stored and shown: F0 to 0.1 Hz, durations and rates to 0.01.
+    var view: FeaturesView {
+        func round(_ v: Double, _ places: Double = 10) -> Double { (v * places).rounded() / places }
+        return FeaturesView(durationS: round(durationS, 100), medianF0Hz: round(medianF0Hz), meanF0Hz: round(meanF0Hz),
+                            f0RangeHz: [round(f0RangeHz.0), round(f0RangeHz.1)], loudnessLufs: loudnessLufs.map { round($0) },
+                            speakingRate: round(speakingRate, 100))
     }
 
     /// The features of mono samples, or nil when nothing in them is voiced.

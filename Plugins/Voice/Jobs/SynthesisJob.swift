@@ -15,7 +15,8 @@ struct SynthesisJob: Codable, Sendable {
     var prosody: Prosody { Prosody.of(Emotion(rawValue: emotion) ?? .neutral, intensity: intensity, speed: speed) }
 
     /// The body of `POST /api/voice/synthesize`, checked field by field.
-    struct Request: Decodable {
+    /// The body of `POST /api/voice/synthesize`.
+    struct Request: Codable, Sendable, SchemaRules {
         var profileId: String
         var text: String?
         var draftId: String?
@@ -25,8 +26,15 @@ struct SynthesisJob: Codable, Sendable {
         var speed: Double?
         var format: String?
         var engine: String?
+
+        static let schemaRules: [FieldRule] = [
+            .length("text", 1...2000), .describe("text", "What to say; or `draft_id`, one of your lyric drafts."),
+            .describe("language", "Default en."), .oneOf("emotion", Emotion.allCases.map(\.rawValue)), .range("intensity", 0...1),
+            .range("speed", 0.5...2), .oneOf("format", AudioFormat.allCases.map(\.rawValue)),
+            .describe("engine", "embedded or remote, among the deployment's engines."),
+        ]
     }
 
     /// Fidelity each engine can promise: the embedded one matches pitch, not timbre.
-    static func fidelity(of engine: String) -> String { engine == EmbeddedEngine.engineName ? "pitch" : "neural" }
+    static func fidelity(of engine: String) -> VoiceJobView.Fidelity { engine == EmbeddedEngine.engineName ? .pitch : .neural }
 }

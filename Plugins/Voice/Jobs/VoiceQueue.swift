@@ -1,4 +1,5 @@
 import Foundation
+import Son1kContracts
 import Son1kPluginKit
 
 /// One stored synthesis job.
@@ -24,29 +25,24 @@ struct VoiceJobRow: Decodable, Sendable {
     var audioSize: Int?
     var contentType: String?
     var output: String?
-    var createdAt: String
-    var updatedAt: String
-    var finishedAt: String?
+    var createdAt: Date
+    var updatedAt: Date
+    var finishedAt: Date?
 
     var job: SynthesisJob { get throws { try JSONDecoder().decode(SynthesisJob.self, from: Data(request.utf8)) } }
 
-    var view: JSONValue {
-        let job = try? self.job
-        var v: JSONValue = [
-            "id": .string(id), "status": .string(status), "progress": .number((progress * 1000).rounded() / 1000),
-            "profile_id": .string(profileId), "engine": .string(engine), "fidelity": .string(SynthesisJob.fidelity(of: engine)),
-            "text": job.map { .string($0.text) } ?? .null, "language": job.map { .string($0.language) } ?? .null,
-            "emotion": job.map { .string($0.emotion) } ?? .null, "intensity": job.map { .number($0.intensity) } ?? .null,
-            "speed": job.map { .number($0.speed) } ?? .null, "format": job.map { .string($0.format) } ?? .null,
-            "attempts": .number(Double(attempts)), "max_attempts": .number(Double(maxAttempts)),
-            "error": error.map { .string($0) } ?? .null, "audio_url": audioBlobId.map { .string("/api/blobs/\($0)") } ?? .null,
-            "output": output.flatMap { try? JSONValue.parse(Array($0.utf8)) } ?? .null,
-            "created_at": .string(createdAt), "updated_at": .string(updatedAt), "finished_at": finishedAt.map { .string($0) } ?? .null,
-        ]
-        if let audioBlobId {
-            v["audio"] = ["blob_id": .string(audioBlobId), "size": .number(Double(audioSize ?? 0)), "content_type": .string(contentType ?? "audio/wav")]
+    var view: VoiceJobView {
+        get throws {
+            let job = try self.job
+            return VoiceJobView(
+                id: id, status: VoiceJobView.Status(rawValue: status) ?? .queued, progress: (progress * 1000).rounded() / 1000,
+                profileId: profileId, engine: engine, fidelity: SynthesisJob.fidelity(of: engine), text: job.text, language: job.language,
+                emotion: job.emotion, intensity: job.intensity, speed: job.speed, format: job.format, attempts: attempts,
+                maxAttempts: maxAttempts, error: error, audioUrl: audioBlobId.map { "/api/blobs/\($0)" },
+                audio: audioBlobId.map { .init(blobId: $0, size: audioSize ?? 0, contentType: contentType ?? "audio/wav") },
+                output: try output.map { try JSONValueDecoder.decode(SynthesisOutput.self, from: JSONValue.parse(Array($0.utf8))) },
+                createdAt: createdAt, updatedAt: updatedAt, finishedAt: finishedAt)
         }
-        return v
     }
 }
 
@@ -67,7 +63,7 @@ struct VoiceQueue {
                 VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)
                 """, [.text(id), .text(user), .text(job.profileId), .text(job.engine), .text(request), .int(Int64(ctx.config.maxAttempts)),
                       .int(nowMs), .int(nowMs), .text(stamp), .text(stamp)])
-            try ctx.publishAction("voice.queued", ["job_id": .string(id), "profile_id": .string(job.profileId)] as JSONValue, userID: user, in: tx)
+            try ctx.publishAction(.voiceQueued, VoiceQueued(jobId: id, profileId: job.profileId), userID: user, in: tx)
         }
         return try get(id)!
     }
@@ -102,20 +98,20 @@ struct VoiceQueue {
         try ctx.db.transaction { tx in
             guard try tx.exec("UPDATE voice_jobs SET progress = ?, updated_at = ? WHERE id = ? AND lease_id = ? AND status = 'processing'",
                               [.double(fraction), .text(stamp), .text(row.id), .text(lease)]).changes == 1 else { return }
-            try ctx.publishAction("voice.progress", ["job_id": .string(row.id), "progress": .number(fraction)] as JSONValue, userID: row.userId, in: tx)
+            try ctx.publishAction(.voiceProgress, VoiceProgress(jobId: row.id, progress: fraction), userID: row.userId, in: tx)
         }
     }
 
-    func complete(_ row: VoiceJobRow, lease: String, audio: [UInt8], contentType: String, output: JSONValue) throws {
+    func complete(_ row: VoiceJobRow, lease: String, audio: [UInt8], contentType: String, output: SynthesisOutput) throws {
         let blob = try ctx.blobs.put(audio, contentType: contentType, ownerID: row.userId, isPublic: false)
         let done = try ctx.db.transaction { tx -> Bool in
             guard try tx.exec("""
                 UPDATE voice_jobs SET status = 'completed', progress = 1, lease_id = NULL, audio_blob_id = ?, audio_size = ?, content_type = ?,
                     output = ?, error = NULL, finished_at = ?, updated_at = ?
                 WHERE id = ? AND lease_id = ? AND status = 'processing'
-                """, [.text(blob.id), .int(Int64(blob.size)), .text(contentType), .text(output.jsonString), .text(stamp), .text(stamp),
+                """, [.text(blob.id), .int(Int64(blob.size)), .text(contentType), .text(try JSONValueEncoder.encode(output).jsonString), .text(stamp), .text(stamp),
                       .text(row.id), .text(lease)]).changes == 1 else { return false }
-            try ctx.publishAction("voice.completed", ["job_id": .string(row.id), "audio_url": .string("/api/blobs/\(blob.id)")] as JSONValue,
+            try ctx.publishAction(.voiceCompleted, VoiceCompleted(jobId: row.id, audioUrl: "/api/blobs/\(blob.id)"),
                                   userID: row.userId, in: tx)
             return true
         }
@@ -164,13 +160,13 @@ struct VoiceQueue {
     private func requeue(_ row: VoiceJobRow, error: String, at: Int64, in tx: Database) throws {
         try tx.exec("UPDATE voice_jobs SET status = 'queued', lease_id = NULL, available_at = ?, error = ?, progress = 0, updated_at = ? WHERE id = ?",
                     [.int(at), .text(String(error.prefix(2000))), .text(stamp), .text(row.id)])
-        try ctx.publishAction("voice.progress", ["job_id": .string(row.id), "progress": 0, "status": "queued", "error": .string(error)] as JSONValue,
+        try ctx.publishAction(.voiceProgress, VoiceProgress(jobId: row.id, progress: 0, status: "queued", error: error),
                               userID: row.userId, in: tx)
     }
 
     private func finish(_ row: VoiceJobRow, error: String, in tx: Database) throws {
         try tx.exec("UPDATE voice_jobs SET status = 'failed', lease_id = NULL, error = ?, finished_at = ?, updated_at = ? WHERE id = ?",
                     [.text(String(error.prefix(2000))), .text(stamp), .text(stamp), .text(row.id)])
-        try ctx.publishAction("voice.failed", ["job_id": .string(row.id), "error": .string(error)] as JSONValue, userID: row.userId, in: tx)
+        try ctx.publishAction(.voiceFailed, VoiceFailed(jobId: row.id, error: error), userID: row.userId, in: tx)
     }
 }

@@ -79,14 +79,11 @@ final class VoiceWorkers: Sendable {
             let format = AudioFormat(rawValue: job.format) ?? .wav
             let audio = try format.encode(samples, rate: rate)
             let seconds = Date().timeIntervalSince(started)
-            var output: JSONValue = ["duration_s": .number((Double(samples.count) / Double(rate) * 100).rounded() / 100),
-                                     "render_s": .number((seconds * 1000).rounded() / 1000), "sample_rate": .number(Double(rate))]
-            output["realtime_factor"] = .number(((Double(samples.count) / Double(rate)) / max(seconds, 0.001) * 10).rounded() / 10)
-            if let measured = VoiceFeatures.measure(samples, rate: rate) {
-                output["median_f0_hz"] = measured.json["median_f0_hz"]
-                output["mean_f0_hz"] = measured.json["mean_f0_hz"]
-                output["speaking_rate"] = measured.json["speaking_rate"]
-            }
+            let spoken = Double(samples.count) / Double(rate)
+            let measured = VoiceFeatures.measure(samples, rate: rate)?.view
+            let output = SynthesisOutput(durationS: (spoken * 100).rounded() / 100, renderS: (seconds * 1000).rounded() / 1000, sampleRate: rate,
+                                         realtimeFactor: (spoken / max(seconds, 0.001) * 10).rounded() / 10, medianF0Hz: measured?.medianF0Hz,
+                                         meanF0Hz: measured?.meanF0Hz, speakingRate: measured?.speakingRate)
             try queue.complete(row, lease: lease, audio: audio, contentType: format.contentType, output: output)
             ctx.metrics.observe("synthesis_seconds", seconds, labels: ["engine": row.engine])
         } catch VoiceEngineError.postponed(let reason, let after) {

@@ -1,4 +1,5 @@
 import Foundation
+import Son1kContracts
 import Son1kPluginKit
 
 /// Registers wrongly on purpose (tests only): an action handler, a service and a route each
@@ -19,12 +20,12 @@ struct DuplicatesPlugin: Plugin {
 
     func register(_ r: inout Registry<Config>) {
         if Self.onlyTheSharedService {
-            r.service("hello.greet") { _, _ in ["message": "not the hello plugin"] }
+            r.service(.helloGreet) { _, _ in GreetMessage(message: "not the hello plugin") }
             return
         }
         for _ in 0..<2 {
-            r.onAction("hello.greeted") { _, _ in }
-            r.service("duplicates.echo") { input, _ in input }
+            r.onAction(.helloGreeted) { _, _ in }
+            r.service(Service<JSONValue, JSONValue>("duplicates.echo")) { input, _ in input }
             r.get("/api/duplicates/ping", auth: .public, summary: "Ping") { _, _ in .noContent }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Son1kContracts
 import Son1kPluginKit
 
 /// A plugin that misbehaves on request, for the kernel's failure tests: its init can throw,
@@ -30,14 +31,15 @@ struct FaultyPlugin: Plugin {
         // Stands in for plugins not written yet (billing): publishes any action an admin asks for.
         r.post("/api/faulty/publish", auth: .admin, summary: "Publish an action {topic, data, user_id}") { req, ctx in
             let body = try req.json
-            let id = try ctx.publishAction(body["topic"].string ?? "", body["data"], userID: body["user_id"].string)
+            // A payload of any shape, which is what JSONValue as the topic's type says.
+            let id = try ctx.publishAction(Topic<JSONValue>(body["topic"].string ?? ""), body["data"], userID: body["user_id"].string)
             return try .json(["id": .string(id)] as JSONValue)
         }
 
         // Calls any plugin's service as another plugin would (`ctx.call`), for tests of services.
         r.post("/api/faulty/call", auth: .admin, summary: "Call a service {service, input}") { req, ctx in
             let body = try req.json
-            return try .json(try ctx.call(body["service"].string ?? "", body["input"]))
+            return try .json(try ctx.call(Service<JSONValue, JSONValue>(body["service"].string ?? ""), body["input"]))
         }
 
         // A slow producer streaming numbered lines (100 a second, `?lines=` of them, 3000 by
@@ -64,38 +66,36 @@ struct FaultyPlugin: Plugin {
         }
 
         // Stands in for a plugin that meters lyrics per tier: vetoes prompts that ask for it.
-        r.onHook("lyrics.before_generate") { event, _ in
-            if event.data["prompt"].string?.contains("over my quota") == true {
+        r.onHook(.lyricsBeforeGenerate) { event, _ in
+            if event.payload.prompt.contains("over my quota") {
                 throw PluginError(status: 402, code: "lyrics_not_in_tier", detail: "Lyrics are not part of your tier.")
             }
             return .continue
         }
 
-        r.onHook("hello.before_greet") { event, ctx in
-            let name = event.data["name"].string ?? ""
-            if name == "forbidden" {
+        r.onHook(.helloBeforeGreet) { event, ctx in
+            if event.payload.name == "forbidden" {
                 throw PluginError(status: 403, code: "name_forbidden", detail: "That name may not be greeted.")
             }
-            if name == "shout" { return .replace(["id": event.data["id"], "name": "SHOUT"]) }
+            if event.payload.name == "shout" { return .replace(GreetingDraft(id: event.payload.id, name: "SHOUT")) }
             return .continue
         }
 
         // Stands in for a quota plugin: vetoes some generations, prioritises others.
-        r.onHook("generation.before_create") { event, _ in
-            let prompt = event.data["prompt"].string ?? ""
-            if prompt.contains("forbidden") {
+        r.onHook(.generationBeforeCreate) { event, _ in
+            if event.payload.prompt.contains("forbidden") {
                 throw PluginError(status: 429, code: "daily_limit_reached", detail: "No more songs today.", headers: ["Retry-After": "60"])
             }
-            guard prompt.contains("urgent") else { return .continue }
-            var data = event.data
-            data["priority"] = 50
-            return .replace(data)
+            guard event.payload.prompt.contains("urgent") else { return .continue }
+            var job = event.payload
+            job.priority = 50
+            return .replace(job)
         }
 
-        r.onAction("hello.greeted") { event, ctx in
+        r.onAction(.helloGreeted) { event, ctx in
             if ctx.config.failActions { throw Failure() }
             try ctx.db.exec("INSERT INTO faulty_received (event_id, topic, name) VALUES (?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
-                            [.text(event.id), .text(event.topic), SQLValue(event.data["name"])])
+                            [.text(event.id), .text(event.topic), .text(event.payload.name)])
         }
     }
 }

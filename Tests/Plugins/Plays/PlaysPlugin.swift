@@ -26,16 +26,17 @@ struct PlaysPlugin: Plugin {
                 guard current < ctx.config.maxPerUser else {
                     throw PluginError(status: 429, code: "play_limit", detail: "You played this song \(current) times.")
                 }
-                try tx.exec("""
-                    INSERT INTO plays_counts VALUES (?, ?, 1)
-                    ON CONFLICT (song_id, user_id) DO UPDATE SET plays = plays_counts.plays + 1
-                    """, [.text(req.param("id")), .text(user)])
-                try ctx.publishAction("plays.counted", ["song_id": .string(req.param("id"))] as JSONValue, userID: user, in: tx)
+                try tx.exec("INSERT INTO plays_counts VALUES (?, ?, 1) ON CONFLICT (song_id, user_id) DO UPDATE SET plays = plays_counts.plays + 1",
+                            [.text(req.param("id")), .text(user)])
+                try ctx.publishAction(.counted, Counted(songId: req.param("id")), userID: user, in: tx)
             }
             return NoContent()
         }
     }
 }
+
+struct Counted: Codable, Sendable { var songId: String }
+extension Topic where Payload == Counted { static let counted = Topic("plays.counted") }
 
 @_cdecl("son1k_plugin_entry")
 public func son1kPluginEntry() -> UnsafeRawPointer { export(PlaysPlugin.self) }

@@ -2,28 +2,34 @@ import Foundation
 import Son1kPluginKit
 
 extension KernelRoutes {
-    struct RoleChange: Decodable { var role: String }
-    struct TokenRequest: Decodable { var name: String; var role: String; var userId: String? }
+    struct RoleChange: Codable, SchemaRules {
+        var role: String
+        static let schemaRules: [FieldRule] = [.oneOf("role", ["user", "admin"])]
+    }
+    struct TokenRequest: Codable, SchemaRules {
+        var name: String
+        var role: String
+        /// For a `user` token: whose.
+        var userId: String?
+        static let schemaRules: [FieldRule] = [.oneOf("role", ["user", "admin", "worker"])]
+    }
 
     var adminRoutes: [RouteTarget] {
         [
-            route("GET", "/api/admin/users", .admin, "List users (cursor pagination)", response: Schemas.page(of: Schemas.user)) { [unowned self] req in
+            route("GET", "/api/admin/users", .admin, "List users (cursor pagination)", response: JSONSchema.of(UserPage.self, for: .response)) { [unowned self] req in
                 let limit = try req.pageLimit()
                 let users = try kernel.identity.users(limit: limit + 1, after: req.query("cursor"))
                 let page = Array(users.prefix(limit))
-                return try .json(["items": .from(page), "next_cursor": users.count > limit ? .string(page.last!.id) : .null] as JSONValue)
+                return try .json(UserPage(items: page, nextCursor: users.count > limit ? page.last?.id : nil))
             },
             route("PATCH", "/api/admin/users/{user_id}", .admin, "Change a user's role",
-                  request: ["type": "object", "required": ["role"], "properties": ["role": ["type": "string", "enum": ["user", "admin"]]]],
-                  response: Schemas.user) { [unowned self] req in
+                  request: JSONSchema.of(RoleChange.self), response: JSONSchema.of(User.self, for: .response)) { [unowned self] req in
                 let change = try req.decode(RoleChange.self)
                 return try .json(try kernel.identity.setRole(userID: req.param("user_id"), role: change.role))
             },
             route("POST", "/api/admin/tokens", .admin, "Create an API token (shown once)",
                   description: "Roles: `worker` (external workers), `admin` (services), `user` (needs `user_id`).",
-                  request: ["type": "object", "required": ["name", "role"],
-                            "properties": ["name": ["type": "string"], "role": ["type": "string", "enum": ["user", "admin", "worker"]], "user_id": ["type": "string"]]],
-                  status: 201) { [unowned self] req in
+                  request: JSONSchema.of(TokenRequest.self), status: 201) { [unowned self] req in
                 let input = try req.decode(TokenRequest.self)
                 return try .json(try kernel.identity.createToken(name: input.name, role: input.role, userID: input.userId), status: 201)
             },

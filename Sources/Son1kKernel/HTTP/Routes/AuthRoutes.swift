@@ -2,24 +2,26 @@ import Foundation
 import Son1kPluginKit
 
 extension KernelRoutes {
-    struct Registration: Decodable { var email: String; var username: String; var password: String }
-    struct Login: Decodable { var email: String; var password: String }
+    struct Registration: Codable, SchemaRules {
+        var email: String
+        var username: String
+        var password: String
+        static let schemaRules: [FieldRule] = [.length("password", 8...1024)]
+    }
+    struct Login: Codable { var email: String; var password: String }
 
     var authRoutes: [RouteTarget] {
         [
             route("POST", "/api/auth/register", .public, "Create an account",
                   description: "Returns the new user and a JWT. 409 when the e-mail or username is taken; 422 names the invalid field.",
-                  request: ["type": "object", "required": ["email", "username", "password"],
-                            "properties": ["email": ["type": "string"], "username": ["type": "string"], "password": ["type": "string", "minLength": 8]]],
-                  response: Schemas.session, status: 201) { [unowned self] req in
+                  request: JSONSchema.of(Registration.self), response: JSONSchema.of(Session.self, for: .response), status: 201) { [unowned self] req in
                 let input = try req.decode(Registration.self)
                 let user = try kernel.identity.createUser(email: input.email, username: input.username, password: input.password)
-                return try .json(["user": .from(user), "token": .string(kernel.identity.issueJWT(for: user))] as JSONValue, status: 201)
+                return try .json(Session(token: try kernel.identity.issueJWT(for: user), user: user), status: 201)
             },
             route("POST", "/api/auth/login", .public, "Sign in with e-mail and password",
                   description: "Returns a JWT (HS256) to send as `Authorization: Bearer …`. Repeated failures for one account or from one address are refused with 429 and `Retry-After`.",
-                  request: ["type": "object", "required": ["email", "password"], "properties": ["email": ["type": "string"], "password": ["type": "string"]]],
-                  response: Schemas.session) { [unowned self] req in
+                  request: JSONSchema.of(Login.self), response: JSONSchema.of(Session.self, for: .response)) { [unowned self] req in
                 let input = try req.decode(Login.self)
                 let ip = req.headers[KernelResponder.peerHeader] ?? "unknown"
                 if let wait = kernel.loginLimiter.retryAfter(account: input.email, ip: ip) {
@@ -31,12 +33,13 @@ extension KernelRoutes {
                     throw PluginError(status: 401, code: "invalid_credentials", detail: "The e-mail or password is wrong.")
                 }
                 kernel.loginLimiter.recordSuccess(account: input.email)
-                return try .json(["token": .string(kernel.identity.issueJWT(for: user)), "user": .from(user)] as JSONValue)
+                return try .json(Session(token: try kernel.identity.issueJWT(for: user), user: user))
             },
-            route("GET", "/api/auth/me", .user, "The signed-in user", response: Schemas.user) { [unowned self] req in
+            route("GET", "/api/auth/me", .user, "The signed-in user", response: JSONSchema.of(User.self, for: .response)) { [unowned self] req in
                 try .json(try requireUser(try req.requirePrincipal().id))
             },
-            route("GET", "/api/users/{user_id}", .user, "A user's account (the user themself or an admin)", response: Schemas.user) { [unowned self] req in
+            route("GET", "/api/users/{user_id}", .user, "A user's account (the user themself or an admin)",
+                  response: JSONSchema.of(User.self, for: .response)) { [unowned self] req in
                 try .json(try requireUser(req.param("user_id")))
             },
         ]

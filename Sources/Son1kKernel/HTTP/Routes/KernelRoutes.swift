@@ -23,15 +23,15 @@ final class KernelRoutes: @unchecked Sendable {
     }
 }
 
-/// Shapes shared by several routes' OpenAPI schemas.
-enum Schemas {
-    static let user: JSONValue = [
-        "type": "object",
-        "properties": ["id": ["type": "string"], "email": ["type": "string"], "username": ["type": "string"],
-                       "role": ["type": "string", "enum": ["user", "admin"]], "created_at": ["type": "string", "format": "date-time"]],
-    ]
-    static let session: JSONValue = ["type": "object", "properties": ["token": ["type": "string"], "user": user]]
-    static func page(of item: JSONValue) -> JSONValue {
-        ["type": "object", "properties": ["items": ["type": "array", "items": item], "next_cursor": ["type": ["string", "null"]]]]
-    }
+/// A signed-in session: the bearer token and whose it is.
+struct Session: Codable, Sendable {
+    var token: String
+    var user: User
+}
+
+/// A page of users, in id order.
+struct UserPage: Codable, Sendable {
+    var items: [User]
+    /// Pass as `cursor` for the next page; absent on the last.
+    var nextCursor: String?
 }
