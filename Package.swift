@@ -82,6 +82,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         .target(name: "CSon1kABI"),
@@ -89,7 +90,8 @@ let package = Package(
         .systemLibrary(name: "CFluidSynth"),
         // Plugin egress through libcurl: per-request proxies, no redirects followed.
         .target(name: "CCurlFetch", linkerSettings: [.linkedLibrary("curl")]),
-        .target(name: "Son1kPluginKit", dependencies: ["CSon1kABI", "CSystemCrypto"]),
+        // The SDK's cryptography is swift-crypto's, so a plugin builds without system headers.
+        .target(name: "Son1kPluginKit", dependencies: ["CSon1kABI", .product(name: "Crypto", package: "swift-crypto")]),
         .systemLibrary(name: "CSQLite"),
         .target(name: "Son1kPluginTesting", dependencies: ["Son1kPluginKit", "CSon1kABI", "CSQLite"]),
         // The first-party plugins' events and services as types, for the plugins that build on them.

@@ -12,10 +12,10 @@ public final class RouteTarget: Sendable {
         case inline(@Sendable (Request) throws -> Response)
     }
 
-    public let spec: RouteSpec
+    package let spec: RouteSpec
     public let handler: Handler
 
-    public init(spec: RouteSpec, handler: Handler) {
+    package init(spec: RouteSpec, handler: Handler) {
         self.spec = spec
         self.handler = handler
     }

@@ -83,7 +83,7 @@ import Testing
         let exit = try await k.terminate(timeout: .seconds(10))
         let answer = client.finish()
         #expect(exit.exited && exit.status == 0, "son1k exited with \(exit.status):\n\(k.log.suffix(2000))")
-        #expect(exit.seconds >= 2 && exit.seconds < 5, "exited \(exit.seconds) s after SIGTERM; the deadline was 2 s")
+        #expect(exit.seconds >= 2 && exit.seconds < 5, "exited \(exit.seconds) s after SIGTERM; the deadline was 2 s:\n\(k.log.suffix(1500))")
         #expect(answer.lines < 3000, "the 30 s answer was cut at the deadline")
         #expect(k.log.contains("drain deadline passed"), "the log says why it stopped:\n\(k.log.suffix(2000))")
     }
@@ -98,7 +98,7 @@ import Testing
         let start = ContinuousClock.now
         try k.send(SIGTERM)
         let exit = try await k.waitForExit(timeout: .seconds(5))
-        let waited = ContinuousClock.now - start
+        let waited = exit.at - start
         _ = client.finish()
         #expect(exit.exited && exit.status == 128 + SIGTERM, "son1k exited with \(exit.status)")
         #expect(waited < .seconds(2), "the second SIGTERM took \(waited) to end the process")

@@ -122,8 +122,8 @@ final class TestKernel: @unchecked Sendable {
     func terminate(timeout: Duration) async throws -> (status: Int32, exited: Bool, seconds: Double) {
         let start = ContinuousClock.now
         try send(SIGTERM)
-        let (status, exited) = try await waitForExit(timeout: timeout)
-        return (status, exited, (ContinuousClock.now - start).inSeconds)
+        let end = try await waitForExit(timeout: timeout)
+        return (end.status, end.exited, (end.at - start).inSeconds)
     }
 
     /// Send a signal to the running process.
@@ -132,13 +132,24 @@ final class TestKernel: @unchecked Sendable {
         Foundation.kill(p.processIdentifier, signo)
     }
 
-    /// Wait up to `timeout` for the process to exit: its status, and whether it exited (rather
-    /// than died of a signal).
-    func waitForExit(timeout: Duration) async throws -> (status: Int32, exited: Bool) {
+    /// Wait up to `timeout` for the process to exit: its status, whether it exited (rather
+    /// than died of a signal), and when it ended.
+    func waitForExit(timeout: Duration) async throws -> (status: Int32, exited: Bool, at: ContinuousClock.Instant) {
         guard let p = process else { throw TestFailure("son1k was not started") }
-        _ = try await poll("son1k to exit", timeout: timeout, every: .milliseconds(10)) { p.isRunning ? nil : true }
+        let pid = p.processIdentifier
+        let at = try await poll("son1k to exit", timeout: timeout, every: .milliseconds(10)) { Self.hasEnded(pid) ? ContinuousClock.now : nil }
         p.waitUntilExit()
-        return (p.terminationStatus, p.terminationReason == .exit)
+        return (p.terminationStatus, p.terminationReason == .exit, at)
+    }
+
+    /// Whether a child has ended, read from /proc. Foundation's `isRunning` is updated by its
+    /// own monitoring thread, which lags by seconds while many tests run processes at once, so
+    /// timing an exit by it measures the test process, not son1k.
+    static func hasEnded(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return true }
+        // `pid (name) state …`: a zombie (Z) has exited and waits to be reaped.
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+        return state == "Z" || state == "X"
     }
 
     /// SIGTERM and wait, then remove the data directory.

@@ -1,0 +1,41 @@
+/// Services the kernel itself offers every plugin (names start with `kernel.`).
+extension Service where Input == UserProfilesRequest, Output == UserProfiles {
+    /// Public profiles of users, by id (at most 500 per call); unknown ids are left out.
+    ///
+    /// ```swift
+    /// let names = try ctx.call(.userProfiles, UserProfilesRequest(userIds: ["u1"])).profiles.mapValues(\.username)
+    /// ```
+    public static let userProfiles = Service("kernel.users.profiles")
+}
+
+/// `kernel.users.profiles`'s input.
+public struct UserProfilesRequest: Codable, Sendable, Equatable {
+    /// At most 500 ids; unknown ones are left out of the answer.
+    public var userIds: [String]
+    /// Ask for these users.
+    public init(userIds: [String]) { self.userIds = userIds }
+}
+
+/// `kernel.users.profiles`'s answer.
+public struct UserProfiles: Codable, Sendable, Equatable {
+    /// What anyone may see of a user.
+    public struct Profile: Codable, Sendable, Equatable {
+        /// The user's id.
+        public var userId: String
+        /// The name the user chose; unique.
+        public var username: String
+        /// An image URL; the kernel keeps none, front ends expect the field.
+        public var avatar: String?
+        /// A profile as the kernel answers it.
+        public init(userId: String, username: String, avatar: String? = nil) {
+            self.userId = userId
+            self.username = username
+            self.avatar = avatar
+        }
+    }
+
+    /// By user id.
+    public var profiles: [String: Profile]
+    /// An answer holding these profiles.
+    public init(profiles: [String: Profile]) { self.profiles = profiles }
+}
