@@ -1,14 +1,25 @@
+import Foundation
 
 /// Matches `(method, path)` to a route, telling "no such path" (404) apart from "path
 /// exists, other methods" (405 with `Allow`), and detects two owners claiming the same
 /// route (same method and the same path shape, whatever the parameter names).
 ///
 /// Literal segments win over parameters: `/api/users/me` beats `/api/users/{user_id}`.
+///
+/// Resolving runs on every request, in the kernel, a module away: the type is `@inlinable`
+/// so the kernel's build specialises it for its target type instead of running generic code.
 package struct RouteTable<Target: Sendable>: Sendable {
     package struct Match: Sendable {
         package var target: Target
         package var params: [(String, String)]
         package var pattern: String
+
+        @usableFromInline
+        init(target: Target, params: [(String, String)], pattern: String) {
+            self.target = target
+            self.params = params
+            self.pattern = pattern
+        }
     }
 
     package enum Resolution: Sendable {
@@ -17,14 +28,16 @@ package struct RouteTable<Target: Sendable>: Sendable {
         case notFound
     }
 
+    @usableFromInline
     struct Entry: Sendable {
-        var method: String
-        var pattern: String
-        var segments: [Segment]
-        var owner: String
-        var target: Target
+        @usableFromInline var method: String
+        @usableFromInline var pattern: String
+        @usableFromInline var segments: [Segment]
+        @usableFromInline var owner: String
+        @usableFromInline var target: Target
     }
 
+    @usableFromInline
     enum Segment: Sendable, Equatable {
         case literal(String)
         case param(String)
@@ -41,10 +54,10 @@ package struct RouteTable<Target: Sendable>: Sendable {
         }
     }
 
-    private var entries: [Entry] = []
+    @usableFromInline var entries: [Entry] = []
     private var byShape: [String: Int] = [:]
     /// Entry indices by number of path segments: a path is only compared with routes of its length.
-    private var byLength: [Int: [Int]] = [:]
+    @usableFromInline var byLength: [Int: [Int]] = [:]
 
     package init() {}
 
@@ -60,6 +73,7 @@ package struct RouteTable<Target: Sendable>: Sendable {
         entries.append(Entry(method: method, pattern: path, segments: segments, owner: owner, target: target))
     }
 
+    @inlinable
     package func resolve(method: String, path: String) -> Resolution {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         guard let candidates = byLength[parts.count] else { return .notFound }
@@ -92,7 +106,8 @@ package struct RouteTable<Target: Sendable>: Sendable {
     }
 
     /// How literally `segments` match `parts` (each literal doubles and adds one), or nil.
-    private static func score(_ segments: [Segment], _ parts: [Substring]) -> Int? {
+    @inlinable
+    static func score(_ segments: [Segment], _ parts: [Substring]) -> Int? {
         var score = 0
         for (seg, part) in zip(segments, parts) {
             switch seg {
