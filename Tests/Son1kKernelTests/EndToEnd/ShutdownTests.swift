@@ -80,10 +80,14 @@ import Testing
         defer { k.stop() }
         let client = try StreamingRequest(k.baseURL + "/api/faulty/stream?lines=3000")  // 30 s of lines
         #expect((try? JSONValue.parse(client.firstLine()))?["n"] == 0)
-        let exit = try await k.terminate(timeout: .seconds(10))
+        let exit = try await k.terminate(timeout: .seconds(25))
         let answer = client.finish()
         #expect(exit.exited && exit.status == 0, "son1k exited with \(exit.status):\n\(k.log.suffix(2000))")
-        #expect(exit.seconds >= 2 && exit.seconds < 5, "exited \(exit.seconds) s after SIGTERM; the deadline was 2 s:\n\(k.log.suffix(1500))")
+        // The deadline fires on time (the log's "drain deadline passed" line, checked below, is
+        // written 2 s after SIGTERM), but on a loaded machine the process can take seconds more
+        // to be gone after `_exit` (its threads finish the disk writes they are in). Well under
+        // the 30 s the answer would have taken is what shows the deadline ended the shutdown.
+        #expect(exit.seconds >= 2 && exit.seconds < 15, "exited \(exit.seconds) s after SIGTERM; the deadline was 2 s:\n\(k.log.suffix(1500))")
         #expect(answer.lines < 3000, "the 30 s answer was cut at the deadline")
         #expect(k.log.contains("drain deadline passed"), "the log says why it stopped:\n\(k.log.suffix(2000))")
     }
@@ -97,10 +101,11 @@ import Testing
         _ = try await poll("the shutdown to begin") { k.log.contains("SIGTERM: shutting down") ? true : nil }
         let start = ContinuousClock.now
         try k.send(SIGTERM)
-        let exit = try await k.waitForExit(timeout: .seconds(5))
+        let exit = try await k.waitForExit(timeout: .seconds(20))
         let waited = exit.at - start
         _ = client.finish()
         #expect(exit.exited && exit.status == 128 + SIGTERM, "son1k exited with \(exit.status)")
-        #expect(waited < .seconds(2), "the second SIGTERM took \(waited) to end the process")
+        // Against a 60 s drain; a loaded machine may take seconds to tear the process down.
+        #expect(waited < .seconds(10), "the second SIGTERM took \(waited) to end the process")
     }
 }
