@@ -6,42 +6,21 @@ import Foundation
 ///
 /// Literal segments win over parameters: `/api/users/me` beats `/api/users/{user_id}`.
 ///
-/// Resolving runs on every request, in the kernel, a module away: the type is `@inlinable`
-/// so the kernel's build specialises it for its target type instead of running generic code.
+/// Resolving runs on every request. The matching itself works on non-generic data
+/// (``RoutePattern``), compiled once here; only the targets are generic. (Generic matching,
+/// called from the kernel a module away, looked up type metadata for every candidate route
+/// of every request.)
 package struct RouteTable<Target: Sendable>: Sendable {
     package struct Match: Sendable {
         package var target: Target
         package var params: [(String, String)]
         package var pattern: String
-
-        @usableFromInline
-        init(target: Target, params: [(String, String)], pattern: String) {
-            self.target = target
-            self.params = params
-            self.pattern = pattern
-        }
     }
 
     package enum Resolution: Sendable {
         case found(Match)
         case methodNotAllowed(allow: [String])
         case notFound
-    }
-
-    @usableFromInline
-    struct Entry: Sendable {
-        @usableFromInline var method: String
-        @usableFromInline var pattern: String
-        @usableFromInline var segments: [Segment]
-        @usableFromInline var owner: String
-        @usableFromInline var target: Target
-    }
-
-    @usableFromInline
-    enum Segment: Sendable, Equatable {
-        case literal(String)
-        case param(String)
-        var shape: String { if case .literal(let s) = self { return s }; return "{}" }
     }
 
     /// Two owners claiming one route.
@@ -54,27 +33,71 @@ package struct RouteTable<Target: Sendable>: Sendable {
         }
     }
 
-    @usableFromInline var entries: [Entry] = []
-    private var byShape: [String: Int] = [:]
-    /// Entry indices by number of path segments: a path is only compared with routes of its length.
-    @usableFromInline var byLength: [Int: [Int]] = [:]
+    private var patterns = RoutePatterns()
+    private var targets: [Target] = []
 
     package init() {}
 
     /// Add a route; throws ``Conflict`` naming both owners when the shape is taken.
     package mutating func add(method: String, path: String, owner: String, target: Target) throws {
-        let segments = Self.segments(path)
-        let key = method + " " + segments.map(\.shape).joined(separator: "/")
-        if let existing = byShape[key] {
-            throw Conflict(method: method, path: path, owners: (entries[existing].owner, owner))
+        if let existing = patterns.add(method: method, path: path, owner: owner) {
+            throw Conflict(method: method, path: path, owners: (existing, owner))
         }
-        byShape[key] = entries.count
-        byLength[segments.count, default: []].append(entries.count)
-        entries.append(Entry(method: method, pattern: path, segments: segments, owner: owner, target: target))
+        targets.append(target)
     }
 
-    @inlinable
     package func resolve(method: String, path: String) -> Resolution {
+        switch patterns.resolve(method: method, path: path) {
+        case .found(let index, let params): .found(Match(target: targets[index], params: params, pattern: patterns.entries[index].pattern))
+        case .methodNotAllowed(let allow): .methodNotAllowed(allow: allow)
+        case .notFound: .notFound
+        }
+    }
+
+    /// Every route, for /openapi.json and the boot log.
+    package var routes: [(method: String, path: String, owner: String, target: Target)] {
+        zip(patterns.entries, targets).map { ($0.method, $0.pattern, $0.owner, $1) }
+    }
+}
+
+/// The route patterns of a ``RouteTable`` and the matching, by index.
+struct RoutePatterns: Sendable {
+    struct Entry: Sendable {
+        var method: String
+        var pattern: String
+        var segments: [Segment]
+        var owner: String
+    }
+
+    enum Segment: Sendable, Equatable {
+        case literal(String)
+        case param(String)
+        var shape: String { if case .literal(let s) = self { return s }; return "{}" }
+    }
+
+    enum Resolution {
+        case found(Int, params: [(String, String)])
+        case methodNotAllowed(allow: [String])
+        case notFound
+    }
+
+    private(set) var entries: [Entry] = []
+    private var byShape: [String: Int] = [:]
+    /// Entry indices by number of path segments: a path is only compared with routes of its length.
+    private var byLength: [Int: [Int]] = [:]
+
+    /// Adds a pattern; when its shape is taken, returns the owner holding it and adds nothing.
+    mutating func add(method: String, path: String, owner: String) -> String? {
+        let segments = Self.segments(path)
+        let key = method + " " + segments.map(\.shape).joined(separator: "/")
+        if let existing = byShape[key] { return entries[existing].owner }
+        byShape[key] = entries.count
+        byLength[segments.count, default: []].append(entries.count)
+        entries.append(Entry(method: method, pattern: path, segments: segments, owner: owner))
+        return nil
+    }
+
+    func resolve(method: String, path: String) -> Resolution {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         guard let candidates = byLength[parts.count] else { return .notFound }
         // The most literal matching route wins; parameters are only extracted for it, and the
@@ -95,7 +118,7 @@ package struct RouteTable<Target: Sendable>: Sendable {
                 let raw = String(part)
                 params.append((name, raw.contains("%") ? raw.removingPercentEncoding ?? raw : raw))
             }
-            return .found(Match(target: entries[best].target, params: params, pattern: entries[best].pattern))
+            return .found(best, params: params)
         }
         var allowed = Set<String>()
         for i in candidates where Self.score(entries[i].segments, parts) != nil {
@@ -106,8 +129,7 @@ package struct RouteTable<Target: Sendable>: Sendable {
     }
 
     /// How literally `segments` match `parts` (each literal doubles and adds one), or nil.
-    @inlinable
-    static func score(_ segments: [Segment], _ parts: [Substring]) -> Int? {
+    private static func score(_ segments: [Segment], _ parts: [Substring]) -> Int? {
         var score = 0
         for (seg, part) in zip(segments, parts) {
             switch seg {
@@ -119,11 +141,6 @@ package struct RouteTable<Target: Sendable>: Sendable {
             }
         }
         return score
-    }
-
-    /// Every route, for /openapi.json and the boot log.
-    package var routes: [(method: String, path: String, owner: String, target: Target)] {
-        entries.map { ($0.method, $0.pattern, $0.owner, $0.target) }
     }
 
     static func segments(_ path: String) -> [Segment] {
