@@ -31,6 +31,8 @@ public final class TestHost<P: Plugin>: @unchecked Sendable {
     public let clock: TestClock
     let state: HostState
     let driver: Driver<P>
+    /// The configuration the plugin was set up with.
+    private let config: P.Config
     private let router: RouteTable<Int>
     private let nextStream = Atomic<UInt64>(1)
     private let stopped = Atomic<Bool>(false)
@@ -40,6 +42,7 @@ public final class TestHost<P: Plugin>: @unchecked Sendable {
     /// the plugin for (a registration mistake, a failing migration, `setUp` throwing).
     public init(_ type: P.Type, config: P.Config = P.Config(), clock: TestClock = TestClock()) throws {
         self.clock = clock
+        self.config = config
         driver = Driver<P>()
         let manifest = driver.manifest
         guard manifest.problems.isEmpty else {
@@ -82,8 +85,7 @@ public final class TestHost<P: Plugin>: @unchecked Sendable {
     /// A context on this host, as handlers receive it: seed or inspect the plugin's tables
     /// with `context.db`, or call the plugin's own domain types that take a context.
     public var context: Context<P.Config> {
-        Context(config: (try? JSONValueDecoder.decode(P.Config.self, from: state.configJSON)) ?? P.Config(),
-                host: HostBridge(api: TestHostFunctions.table, ctx: state.pointer))
+        Context(config: config, host: HostBridge(api: TestHostFunctions.table, ctx: state.pointer))
     }
 
     /// The plugin's database (autocommit), with the plugin's own table-prefix rule.

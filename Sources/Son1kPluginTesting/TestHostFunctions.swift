@@ -136,12 +136,7 @@ enum TestHostFunctions {
         } catch {
             let problem = error as? PluginError ?? PluginError(status: 500, code: "host_error", detail: "\(error)")
             out?.pointee = buffer(Array((try? JSONEncoder().encode(problem)) ?? Data()))
-            switch problem.status {
-            case 400, 422: return Int32(SON1K_ERR_INVALID)
-            case 404: return Int32(SON1K_ERR_NOT_FOUND)
-            case 401, 403: return Int32(SON1K_ERR_DENIED)
-            default: return Int32(SON1K_ERR_FAILED)
-            }
+            return problem.hostStatus
         }
     }
 

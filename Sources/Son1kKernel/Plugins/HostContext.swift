@@ -35,13 +35,7 @@ final class HostContext: @unchecked Sendable {
         } catch {
             let problem = Self.problem(for: error)
             out?.pointee = hostBuffer(Array((try? JSONEncoder().encode(problem)) ?? Data()))
-            if error is HookVeto { return Int32(SON1K_VETO) }
-            switch problem.status {
-            case 400, 422: return Int32(SON1K_ERR_INVALID)
-            case 404: return Int32(SON1K_ERR_NOT_FOUND)
-            case 401, 403: return Int32(SON1K_ERR_DENIED)
-            default: return Int32(SON1K_ERR_FAILED)
-            }
+            return error is HookVeto ? Int32(SON1K_VETO) : problem.hostStatus
         }
     }
 
