@@ -75,6 +75,7 @@ let package = Package(
         .library(name: "Son1kTestPlays", type: .dynamic, targets: ["Son1kTestPlays"]),
         .library(name: "Son1kTestOtherSwift", type: .dynamic, targets: ["Son1kTestOtherSwift"]),
         .library(name: "Son1kTestDuplicates", type: .dynamic, targets: ["Son1kTestDuplicates"]),
+        .library(name: "Son1kTestTasks", type: .dynamic, targets: ["Son1kTestTasks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -138,6 +139,7 @@ let package = Package(
         swiftPlugin("Son1kTestPlays", path: "Tests/Plugins/Plays"),
         cPlugin("Son1kTestOtherSwift", path: "Tests/Plugins/OtherSwift"),
         swiftPlugin("Son1kTestDuplicates", path: "Tests/Plugins/Duplicates", dependencies: ["Son1kContracts"]),
+        swiftPlugin("Son1kTestTasks", path: "Tests/Plugins/Tasks"),
         .testTarget(
             name: "Son1kKernelTests",
             dependencies: [

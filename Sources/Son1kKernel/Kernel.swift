@@ -18,6 +18,9 @@ public final class Kernel: Sendable {
     public let metrics: MetricsRegistry
     let transactions: TransactionTable
     let events: EventBus
+    /// The job queue every plugin shares, and its reaper.
+    let jobs: KernelQueue
+    let jobMaintenance: JobMaintenance
     let blobs: BlobStore
     let scheduler: Scheduler
     let egress: EgressClient
@@ -48,6 +51,8 @@ public final class Kernel: Sendable {
         metrics = MetricsRegistry()
         transactions = TransactionTable(storage: storage)
         events = EventBus(storage: storage, transactions: transactions, settings: s, logger: logger, metrics: metrics)
+        jobs = KernelQueue(storage: storage, transactions: transactions, events: events, settings: s, logger: logger, metrics: metrics)
+        jobMaintenance = JobMaintenance(queue: jobs)
         blobs = try BlobStore(storage: storage, root: s.blobsPath)
         egress = EgressClient()
         cors = CORSPolicy(origins: s.corsOrigins)
@@ -81,8 +86,11 @@ public final class Kernel: Sendable {
         self.routes = routes
         routes.bind(self)
         plugins.migrate(storage: storage)
+        jobs.configure(plugins: plugins.plugins)
         plugins.initialize(kernel: self)
         events.configure(plugins.subscriptions())
+        // The workers plugins asked for in `start` begin once the bus knows every subscriber.
+        jobs.startWorkers()
         events.addListener { [stream] in stream.publish($0) }
         logBootReport()
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Son1kContracts
 import Son1kPluginKit
+import Synchronization
 
 // The examples of Son1kPluginKit's documentation, compiled. `SDKExampleTests` checks that
 // every example in the SDK's doc comments appears verbatim here or in a plugin's own code
@@ -140,5 +141,52 @@ enum SDKExamples {
         let signature = Crypto.hex(Crypto.hmacSHA256(key: Array(secret.utf8), message: Array("\(timestamp).".utf8) + body))
         let matches = Crypto.constantTimeEquals(Array(signature.utf8), Array(expected.utf8))
         _ = matches
+    }
+}
+
+/// The job queue's examples (JobArgs, JobQueue, Job, Registry+Jobs).
+enum JobExamples {
+    struct RenderJob: JobArgs {
+        static let kind = "render"
+        var songID: String
+    }
+
+    static func render(_ part: Int, of songID: String) throws {}
+
+    static func enqueue(_ ctx: Context<NoConfig>, id: String, user: String) throws {
+        try ctx.db.transaction { tx in
+            try tx.exec("INSERT INTO songs_requests (id) VALUES (?)", [.text(id)])
+            try ctx.jobs.enqueue(RenderJob(songID: id), options: .init(ownerID: user), in: tx)
+        }
+    }
+
+    static func worker(_ r: inout Registry<NoConfig>) {
+        r.worker(RenderJob.self, concurrency: 2) { job, ctx in
+            for part in 1...10 {
+                try render(part, of: job.args.songID)
+                try job.progress(Double(part) / 10)   // throws once the job is cancelled
+            }
+        }
+    }
+
+    static func simplest(_ r: inout Registry<NoConfig>) {
+        r.worker(RenderJob.self, concurrency: 2) { job, ctx in
+            try job.progress(0.5)
+        }
+    }
+}
+
+/// `Plugin.drain()`'s example: a plugin with a background loop of its own.
+struct DrainingExample: Plugin {
+    struct Poller: Sendable { func stop() {} }
+    final class Runtime: Sendable { let poller = Mutex<Poller?>(nil) }
+
+    static let manifest = Manifest(name: "draining", version: "1.0.0")
+    let runtime = Runtime()
+
+    func register(_ r: inout Registry<NoConfig>) {}
+
+    public func drain() {
+        runtime.poller.withLock { $0 }?.stop()
     }
 }

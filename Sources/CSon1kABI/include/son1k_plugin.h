@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define SON1K_ABI_MAJOR 1
-#define SON1K_ABI_MINOR 2
+#define SON1K_ABI_MINOR 3
 #define SON1K_ABI_VERSION ((SON1K_ABI_MAJOR << 16) | SON1K_ABI_MINOR)
 
 /** Name of the single symbol every plugin exports. */
@@ -283,6 +283,28 @@ typedef struct son1k_host_api {
                                         int32_t (*on_body)(void *user, const char *meta, size_t meta_len,
                                                            const uint8_t *data, size_t data_len),
                                         void *user, son1k_buffer_t *out_meta);
+
+    /**
+     * Since 1.3 (check struct_size). The kernel's job queue (docs/PLUGINS.md "Jobs"). `op`
+     * names the operation and `request` is its JSON; `out` receives the answer (host-owned):
+     *   enqueue   {queue, kind, args, owner_id?, priority?, run_at_ms? | delay_s?, max_attempts?,
+     *              timeout_s?, heartbeat_timeout_s?, backoff_base_ms?, max_postponements?,
+     *              unique_key?, max_active_per_owner?} → the job (`"duplicate": true` when the
+     *              unique key named an existing one). Inside `txn` the job exists only if it commits.
+     *   get       {id} → the job;  list {queue?, owner_id?, states?, limit?, cursor?} → {jobs, next_cursor}
+     *   lease     {queues, kinds?, worker, limit?} → {jobs}: each now `running` with its `lease_id`
+     *   heartbeat {worker, job_ids} → {lost}: the ids among `job_ids` the worker no longer holds
+     *   progress  {id, lease_id, progress}          complete {id, lease_id, result?}
+     *   fail      {id, lease_id, error, retryable}  postpone {id, lease_id, reason, after_s}
+     *   release   {id, lease_id} (back to the queue, the attempt not counted)
+     *   cancel    {id}                              status   {id, lease_id} → {stop, reason?}
+     *   run       {kind, queue, concurrency} (call from `start`: the kernel runs that many
+     *              workers of its own, calling `handle_job`)
+     * A job names only queues the plugin declared (manifest "jobs"); reports with a lease id
+     * that is no longer the job's are refused with 409 `lease_lost` (or `job_cancelled`).
+     */
+    son1k_status_t (*queue)(son1k_host_ctx_t *ctx, son1k_txn_t txn, const char *op, size_t op_len,
+                            const char *request, size_t request_len, son1k_buffer_t *out);
 } son1k_host_api_t;
 
 /**
@@ -354,6 +376,21 @@ typedef struct son1k_plugin_api {
      * kernel's drain deadline (`shutdown_drain_s`, default 10 s) bounds the whole shutdown.
      */
     void (*drain)(void);
+
+    /* Since 1.3 (the kernel checks struct_size). May be NULL: the plugin runs no jobs. */
+
+    /**
+     * Work on a job, on a thread of the kernel's. `envelope` is JSON (borrowed)
+     * `{"phase": "run" | "changed", "job": {...}, "cause"?: "..."}`.
+     * "run": the job is leased to this call (its `lease_id` is in `job`); return OK when the
+     *   work is done (the kernel completes the job unless the plugin did), or non-OK with `out`
+     *   `{"outcome": "failed" | "postponed" | "cancelled", "error", "retryable"?, "after_s"?}`.
+     * "changed": the job changed state (`cause`: enqueued, leased, progress, completed,
+     *   retrying, failed, timeout, cancelled, released, postponed, lost) inside `txn`, the
+     *   transaction that changed it: write there what must change with it. Non-OK rolls the
+     *   change back. Sent only for the kinds the manifest marks "on_change".
+     */
+    son1k_status_t (*handle_job)(const char *envelope, size_t envelope_len, son1k_txn_t txn, son1k_buffer_t *out);
 } son1k_plugin_api_t;
 
 /** The signature of `son1k_plugin_entry`. */

@@ -31,6 +31,11 @@ public struct KernelSettings: Sendable {
     public var loginWindowSeconds = 900
     /// SIGTERM to exit: how long in-flight requests and due deliveries may take to finish.
     public var shutdownDrainSeconds = 10.0
+    /// The job queue: how long finished jobs are kept before pruning, how often the reaper
+    /// looks for timed-out attempts and silent workers, and the largest job arguments.
+    public var jobRetentionSeconds = 7 * 24 * 3600
+    public var jobMaintenanceIntervalMs = 500
+    public var jobMaxArgsBytes = 64 * 1024
 
     public init() {}
 
@@ -98,6 +103,18 @@ public struct KernelConfig: Sendable {
         if let v = k["shutdown_drain_s"].double {
             guard v > 0, v <= 3600 else { throw Invalid(description: "kernel.shutdown_drain_s must be more than 0 and at most 3600 seconds, not \(v)") }
             s.shutdownDrainSeconds = v
+        }
+        if let v = k["jobs"]["retention_s"].int {
+            guard v >= 0 else { throw Invalid(description: "kernel.jobs.retention_s must be 0 or more seconds, not \(v)") }
+            s.jobRetentionSeconds = v
+        }
+        if let v = k["jobs"]["maintenance_interval_ms"].int {
+            guard (10...60_000).contains(v) else { throw Invalid(description: "kernel.jobs.maintenance_interval_ms must be 10 to 60000, not \(v)") }
+            s.jobMaintenanceIntervalMs = v
+        }
+        if let v = k["jobs"]["max_args_bytes"].int {
+            guard (256...(16 << 20)).contains(v) else { throw Invalid(description: "kernel.jobs.max_args_bytes must be 256 to 16777216, not \(v)") }
+            s.jobMaxArgsBytes = v
         }
 
         let env = { (name: String) -> String? in environment[name].flatMap { $0.isEmpty ? nil : $0 } }

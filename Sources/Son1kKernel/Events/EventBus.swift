@@ -50,6 +50,11 @@ final class EventBus: Sendable {
 
     func configure(_ subs: Subscriptions) { subscriptions.withLock { $0 = subs } }
 
+    /// True when `plugin` subscribes to the action `topic`.
+    func subscribes(_ plugin: String, to topic: String) -> Bool {
+        subscriptions.withLock { $0.actions[topic]?.contains(plugin) ?? false }
+    }
+
     func addListener(_ listener: @escaping @Sendable ([EventRecord]) -> Void) { listeners.withLock { $0.append(listener) } }
 
     // MARK: Hooks
@@ -91,10 +96,10 @@ final class EventBus: Sendable {
     /// Record an action in the outbox, inside `txn` (delivered once it commits) or in a
     /// transaction of its own. Returns the event id.
     @discardableResult
-    func publishAction(topic: String, userID: String?, data: JSONValue, txn: UInt64, publisher: String) throws -> String {
+    func publishAction(topic: String, userID: String?, data: JSONValue, txn: UInt64, publisher: String, onlyTo: String? = nil) throws -> String {
         let record = EventRecord(id: IDs.make("evt"), topic: topic, kind: .action, publisher: publisher, userID: userID,
                                  occurredAt: Timestamp.now(), data: data)
-        let subscribers = subscriptions.withLock { $0.actions[topic] ?? [] }
+        let subscribers = subscriptions.withLock { $0.actions[topic] ?? [] }.filter { onlyTo == nil || $0 == onlyTo }
         let write = { (tx: any StorageTransaction) throws in
             _ = try tx.execute("INSERT INTO kernel_events (id, topic, publisher, user_id, occurred_at, data) VALUES (?, ?, ?, ?, ?, ?)",
                                [.text(record.id), .text(topic), .text(publisher), SQLValue(userID), .text(record.occurredAt), .text(data.jsonString)])

@@ -26,6 +26,7 @@ extension Kernel {
         // No signals of its own: the shutdown decides when and in which order the server stops.
         let server = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let dispatcher = Task { [events, handlers] in await events.runDispatcher(queue: handlers.queue) }
+        jobMaintenance.start()
         let shutdown = Task { [self] in
             guard let signal = await signals.next() else { return }
             await beginShutdown(after: signal, server: server, signals: signals)
@@ -37,6 +38,8 @@ extension Kernel {
             shutdown.cancel()
             dispatcher.cancel()
             scheduler.cancelAll()
+            jobs.drain(within: 1)
+            jobMaintenance.stop()
             plugins.stopAll()
             throw error
         }

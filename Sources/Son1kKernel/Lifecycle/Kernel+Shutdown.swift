@@ -4,8 +4,9 @@ import Son1kPluginKit
 
 /// What SIGTERM (or SIGINT) does: a deploy, not a crash.
 ///
-/// 1. Background work stops: schedules end, and every plugin is told to drain (the built-in
-///    workers hand their running jobs back to the queue without spending the attempt).
+/// 1. Background work stops: schedules end, the kernel's job workers are told to stop (what
+///    they have not finished goes back to the queue without spending the attempt), and every
+///    plugin is told to drain.
 /// 2. WebSockets close with 1001 (going away), so their clients reconnect elsewhere.
 /// 3. The server stops accepting connections; requests in flight finish; idle keep-alive
 ///    connections close.
@@ -28,8 +29,11 @@ extension Kernel {
         armDeadline(after: drain, signals: signals)
         scheduler.cancelAll()
         // Each plugin on a thread of its own: handing work back may wait for a worker thread.
-        let pluginsDrained = Task { [plugins, handlers] in
+        let pluginsDrained = Task { [plugins, handlers, jobs] in
             await withTaskGroup(of: Void.self) { group in
+                // The kernel's job workers: told to stop, given a part of the drain to finish, then
+                // what they still hold goes back to the queue with the attempt unspent.
+                group.addTask { await handlers.runWaiting { jobs.drain(within: min(5, drain / 3)) } }
                 for plugin in plugins.running { group.addTask { await handlers.runWaiting { plugin.drain() } } }
             }
         }
@@ -45,6 +49,7 @@ extension Kernel {
     func finishShutdown(dispatcher: Task<Void, Never>) async {
         events.finishWhenIdle()
         await dispatcher.value
+        jobMaintenance.stop()
         plugins.stopAll()
         let pending = (try? events.pendingDeliveries()) ?? 0
         logger.notice("shut down cleanly\(pending > 0 ? "; \(pending) deliveries stay pending for the next start" : "")")

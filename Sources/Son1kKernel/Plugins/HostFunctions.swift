@@ -152,6 +152,13 @@ enum HostFunctions {
                         }
                     }
                 }
+            },
+            queue: { ctx, txn, op, opLen, request, requestLen, out in
+                let host = HostContext.from(ctx)
+                return host.answer(out) {
+                    let r = requestLen > 0 ? try host.parseJSON(request, requestLen, what: "the queue request") : [:]
+                    return try host.kernel.jobs.perform(borrowedString(op, opLen), r, txn: txn, plugin: host.plugin).bytes
+                }
             }
         ))
         return UnsafePointer(p)

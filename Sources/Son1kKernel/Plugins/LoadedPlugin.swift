@@ -109,8 +109,28 @@ public final class LoadedPlugin: @unchecked Sendable {
     /// A graceful shutdown began: the plugin hands back its background work. Plugins built
     /// before ABI 1.2 have no `drain` and are only stopped.
     func drain() {
-        guard Int(api.pointee.struct_size) >= MemoryLayout<son1k_plugin_api_t>.size, let drain = api.pointee.drain else { return }
+        guard has(\.drain), let drain = api.pointee.drain else { return }
         drain()
+    }
+
+    /// True when the plugin's table is long enough to hold `field` (added in a later minor).
+    func has<Field>(_ field: KeyPath<son1k_plugin_api_t, Field>) -> Bool {
+        Int(api.pointee.struct_size) >= MemoryLayout<son1k_plugin_api_t>.offset(of: field)! + MemoryLayout<Field>.size
+    }
+
+    /// Hand a job to the plugin (`handle_job`): to run (`txn` 0) or to hear of a change inside
+    /// `txn`. Nil when the plugin answered OK; otherwise its answer (or why it could not).
+    func handleJob(envelope: [UInt8], txn: UInt64) -> JSONValue? {
+        guard has(\.handle_job), let handle = api.pointee.handle_job else {
+            return ["outcome": "failed", "error": .string("The plugin '\(name)' cannot run jobs (built before ABI 1.3)."), "retryable": false]
+        }
+        var out = son1k_buffer_t(data: nil, len: 0)
+        let status = envelope.withUnsafeBufferPointer { e in
+            e.withMemoryRebound(to: CChar.self) { handle($0.baseAddress, $0.count, txn, &out) }
+        }
+        let bytes = take(&out)
+        if status == Int32(SON1K_OK) { return nil }
+        return (try? JSONValue.parse(bytes)) ?? ["outcome": "failed", "error": .string(bytes.isEmpty ? "status \(status)" : String(decoding: bytes, as: UTF8.self)), "retryable": true]
     }
 
     /// Copy a plugin-owned buffer and release it with the plugin's `free_buffer`.

@@ -53,5 +53,46 @@ enum KernelSchema {
             );
             CREATE INDEX kernel_blobs_sha256 ON kernel_blobs (sha256);
             """),
+        // The job queue (Jobs/). Times are milliseconds since the epoch. The partial indexes
+        // keep leasing (due jobs of a queue, most urgent first) and reaping (running jobs)
+        // cheap however many finished jobs wait for pruning; on PostgreSQL the same lease
+        // query takes `FOR UPDATE SKIP LOCKED`.
+        .init(2, """
+            CREATE TABLE kernel_jobs (
+                id TEXT PRIMARY KEY,
+                plugin TEXT NOT NULL,
+                queue TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                args TEXT NOT NULL,
+                owner_id TEXT,
+                state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'completed', 'failed', 'timeout', 'cancelled')),
+                priority INTEGER NOT NULL DEFAULT 0,
+                run_at BIGINT NOT NULL,
+                attempt INTEGER NOT NULL DEFAULT 0,
+                max_attempts INTEGER NOT NULL,
+                postponements INTEGER NOT NULL DEFAULT 0,
+                max_postponements INTEGER NOT NULL,
+                timeout_ms BIGINT NOT NULL,
+                heartbeat_timeout_ms BIGINT NOT NULL,
+                backoff_base_ms BIGINT NOT NULL,
+                unique_key TEXT,
+                lease_id TEXT,
+                worker TEXT,
+                leased_at BIGINT,
+                heartbeat_at BIGINT,
+                progress DOUBLE PRECISION,
+                result TEXT,
+                error TEXT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                started_at BIGINT,
+                finished_at BIGINT
+            );
+            CREATE UNIQUE INDEX kernel_jobs_unique ON kernel_jobs (queue, unique_key) WHERE unique_key IS NOT NULL;
+            CREATE INDEX kernel_jobs_due ON kernel_jobs (queue, priority DESC, run_at, id) WHERE state = 'queued';
+            CREATE INDEX kernel_jobs_running ON kernel_jobs (leased_at) WHERE state = 'running';
+            CREATE INDEX kernel_jobs_owner ON kernel_jobs (plugin, owner_id, created_at, id);
+            CREATE INDEX kernel_jobs_finished ON kernel_jobs (finished_at) WHERE finished_at IS NOT NULL;
+            """),
     ]
 }

@@ -11,6 +11,8 @@ final class TransactionTable: Sendable {
         var transaction: any StorageTransaction
         var owner: String
         var actions: [EventRecord] = []
+        /// Run once it committed (wake-ups for what it made due, e.g. the job queue's workers).
+        var afterCommit: [@Sendable () -> Void] = []
     }
 
     private let storage: any Storage
@@ -57,12 +59,18 @@ final class TransactionTable: Sendable {
         entries.withLock { $0[handle]?.actions.append(event) }
     }
 
+    /// Run `body` once `handle` commits (never when it rolls back).
+    func afterCommit(_ handle: UInt64, _ body: @escaping @Sendable () -> Void) {
+        entries.withLock { $0[handle]?.afterCommit.append(body) }
+    }
+
     func commit(_ handle: UInt64) throws {
         guard let entry = entries.withLock({ $0.removeValue(forKey: handle) }) else {
             throw PluginError(status: 500, code: "transaction_closed", detail: "Transaction \(handle) is not open.")
         }
         try entry.transaction.commit()
         if !entry.actions.isEmpty, let handler = committed.withLock({ $0 }) { handler.call(entry.actions) }
+        for body in entry.afterCommit { body() }
     }
 
     func rollback(_ handle: UInt64) {

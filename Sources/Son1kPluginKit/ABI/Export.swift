@@ -40,7 +40,8 @@ public func export<P: Plugin>(_ type: P.Type) -> UnsafeRawPointer {
             free(buffer.pointee.data)
             buffer.pointee = son1k_buffer_t(data: nil, len: 0)
         },
-        drain: { activeDriver!.drain() }
+        drain: { activeDriver!.drain() },
+        handle_job: { envelope, envelopeLen, txn, out in activeDriver!.handleJob(envelope, envelopeLen, txn, out!) }
     ))
     exportedTable = table
     return UnsafeRawPointer(table)
@@ -62,6 +63,7 @@ protocol PluginDriver: AnyObject, Sendable {
     func handleEvent(_ topic: String, _ envelope: UnsafePointer<CChar>?, _ len: Int, _ txn: UInt64,
                      _ out: UnsafeMutablePointer<son1k_buffer_t>) -> son1k_status_t
     func handleCall(_ service: String, _ input: UnsafePointer<CChar>?, _ len: Int, _ out: UnsafeMutablePointer<son1k_buffer_t>) -> son1k_status_t
+    func handleJob(_ envelope: UnsafePointer<CChar>?, _ len: Int, _ txn: UInt64, _ out: UnsafeMutablePointer<son1k_buffer_t>) -> son1k_status_t
     func drain()
     func stop()
 }
@@ -91,6 +93,7 @@ package final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
         manifest.subscriptions = (r.hooks.values.map(\.spec) + r.actions.values.map(\.spec)).sorted { ($0.topic, $0.kind.rawValue) < ($1.topic, $1.kind.rawValue) }
         manifest.services = r.services.keys.sorted()
         manifest.migrations = P.migrations
+        manifest.jobs = r.jobSpecs
         manifest.problems = r.problems + ConfigCoding.problems(P.Config.self)
         self.manifest = manifest
         manifestJSON = (try? JSONValue.from(manifest).jsonString) ?? "{}"
@@ -131,7 +134,18 @@ package final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
         }
     }
 
-    package func start() throws { try plugin.start(context!) }
+    /// The plugin's `start`, then the kernel-run workers it registered, as many as its config says.
+    package func start() throws {
+        guard let context else { throw Self.notSetUp }
+        try plugin.start(context)
+        for spec in registry.jobSpecs where spec.worker {
+            guard let worker = registry.jobWorkers[spec.kind] else { continue }
+            let concurrency = worker.concurrency(context.config)
+            guard concurrency > 0 else { continue }
+            _ = try context.jobs.raw("run", ["kind": .string(spec.kind), "queue": .string(spec.queue),
+                                             "concurrency": .integer(Int64(concurrency))], txn: 0)
+        }
+    }
 
     func handleRequest(_ req: UnsafePointer<son1k_request_t>, _ resp: UnsafeMutablePointer<son1k_response_t>) -> son1k_status_t {
         let r = req.pointee
@@ -146,7 +160,9 @@ package final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
 
     /// A writer for the stream handle the kernel gave a request, when its host can stream.
     package func responseStream(_ handle: UInt64) -> ResponseStreamWriter? {
-        guard let host = context?.host, Int(host.api.pointee.struct_size) >= MemoryLayout<son1k_host_api_t>.size else { return nil }
+        guard let host = context?.host,
+              Int(host.api.pointee.struct_size) >= MemoryLayout<son1k_host_api_t>.offset(of: \.response_stream)! + MemoryLayout<UnsafeRawPointer>.size
+        else { return nil }
         return ResponseStreamWriter(host: host, handle: handle)
     }
 
@@ -227,6 +243,54 @@ package final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
     }
 
     static var notSetUp: PluginError { PluginError(status: 500, code: "plugin_not_set_up", detail: "The plugin '\(P.manifest.name)' was not set up.") }
+
+    func handleJob(_ envelope: UnsafePointer<CChar>?, _ len: Int, _ txn: UInt64, _ out: UnsafeMutablePointer<son1k_buffer_t>) -> son1k_status_t {
+        let bytes = envelope.map { Array(UnsafeRawBufferPointer(start: $0, count: len)) } ?? []
+        let outcome: JobOutcome
+        do {
+            let parsed = try JSONValue.parse(bytes)
+            let info = try JSONValueDecoder.decode(JobInfo.self, from: parsed["job"])
+            if parsed["phase"].string == "changed" {
+                outcome = try changed(info, cause: parsed["cause"].string ?? "", txn: txn)
+            } else {
+                outcome = work(info)
+            }
+        } catch {
+            outcome = .failed("\(error)", retryable: true)
+        }
+        guard let answer = outcome.json else { return Int32(SON1K_OK) }
+        out.pointee = pluginBuffer(answer.bytes)
+        return Int32(SON1K_ERR_FAILED)
+    }
+
+    /// Run the worker of a leased job's kind: what became of the attempt.
+    package func work(_ job: JobInfo) -> JobOutcome {
+        guard let context else { return .failed(Self.notSetUp.detail, retryable: true) }
+        guard let worker = registry.jobWorkers[job.kind] else {
+            return .failed("The plugin '\(P.manifest.name)' has no worker for jobs of kind '\(job.kind)'.", retryable: false)
+        }
+        do {
+            try worker.handler(job, context)
+            return .done
+        } catch let error as JobError {
+            switch error {
+            case .postpone(let after, let reason): return .postponed(reason, after: after)
+            case .fail(let message, let retryable): return .failed(message, retryable: retryable)
+            case .stopped(let reason): return .stopped(reason)
+            }
+        } catch let error as PluginError {
+            return .failed(error.detail, retryable: error.status >= 500)
+        } catch {
+            return .failed("\(error)", retryable: true)
+        }
+    }
+
+    /// Tell the plugin's change handler of a job's change, inside the change's transaction.
+    package func changed(_ job: JobInfo, cause: String, txn: UInt64) throws -> JobOutcome {
+        guard let context else { throw Self.notSetUp }
+        try registry.jobChanges[job.kind]?(cause, job, context.bound(to: txn))
+        return .done
+    }
 
     package func drain() { plugin.drain() }
     package func stop() { plugin.stop() }

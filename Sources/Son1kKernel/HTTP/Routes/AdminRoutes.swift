@@ -37,6 +37,12 @@ extension KernelRoutes {
                   description: "Filter with `status` (pending, delivered, dead) and `topic`; page with `limit` and `cursor`.") { [unowned self] req in
                 try .json(try deliveries(req))
             },
+            route("GET", "/api/admin/queues", .admin, "Job queues: depth by state, running jobs, latest failures",
+                  description: "Every queue the running plugins declare (and any with jobs left), with counts by state, how many queued jobs are due now, the kernel's worker threads per queue, up to 100 running jobs (oldest lease first) and the 50 latest failures.",
+                  response: JSONSchema.of(QueueOverview.self, for: .response)) { [unowned self] _ in
+                let declared = kernel.plugins.running.flatMap { p in Set((p.manifest?.jobs ?? []).map(\.queue)).map { (p.name, $0) } }
+                return try .json(try QueueOverview.read(kernel.jobs, declared: declared))
+            },
             route("POST", "/api/admin/events/{id}/retry", .admin, "Retry an event's dead-lettered deliveries") { [unowned self] req in
                 let count = try kernel.events.requeue(eventID: req.param("id"))
                 guard count > 0 else { throw PluginError.notFound("Event \(req.param("id")) has no dead deliveries.", code: "nothing_to_retry") }

@@ -25,6 +25,9 @@ public struct Context<Config: PluginConfig>: Sendable {
     public var http: HTTPClient { HTTPClient(host: host) }
     /// Files (audio, uploads) stored by content, served at `/api/blobs/{id}`.
     public var blobs: Blobs { Blobs(host: host) }
+    /// The kernel's job queue: enqueue work for the plugin's workers (inside a hook or job
+    /// change handler, in the transaction it is bound to).
+    public var jobs: JobQueue { JobQueue(host: host, txn: txn) }
 
     package init(config: Config, host: HostBridge, txn: UInt64 = 0) {
         self.config = config

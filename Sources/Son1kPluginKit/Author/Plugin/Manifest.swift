@@ -17,6 +17,8 @@ public struct Manifest: Codable, Sendable {
     package var subscriptions: [SubscriptionSpec]
     package var services: [String]
     package var migrations: [Migration]
+    /// The kinds of job the plugin enqueues, per queue, and which the kernel runs workers for.
+    package var jobs: [JobSpec]
     /// Mistakes the SDK found while the plugin registered (a handler registered twice, a
     /// config constraint on a field that does not exist). The kernel refuses a plugin whose
     /// manifest lists any, and names each.
@@ -33,11 +35,12 @@ public struct Manifest: Codable, Sendable {
         self.subscriptions = []
         self.services = []
         self.migrations = []
+        self.jobs = []
         self.problems = []
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, version, description, requires, routes, subscriptions, services, migrations, problems
+        case name, version, description, requires, routes, subscriptions, services, migrations, jobs, problems
         case configSchema = "config_schema"
     }
 
@@ -52,6 +55,7 @@ public struct Manifest: Codable, Sendable {
         subscriptions = try c.decodeIfPresent([SubscriptionSpec].self, forKey: .subscriptions) ?? []
         services = try c.decodeIfPresent([String].self, forKey: .services) ?? []
         migrations = try c.decodeIfPresent([Migration].self, forKey: .migrations) ?? []
+        jobs = try c.decodeIfPresent([JobSpec].self, forKey: .jobs) ?? []
         problems = try c.decodeIfPresent([String].self, forKey: .problems) ?? []
     }
 
@@ -67,6 +71,7 @@ public struct Manifest: Codable, Sendable {
         twice(routes.map { "\($0.method) \($0.path)" }) { "the route \($0)" }
         twice(subscriptions.map { "\($0.kind.rawValue) \($0.topic)" }) { "the \($0.split(separator: " ")[0]) handler for '\($0.split(separator: " ")[1])'" }
         twice(services) { "the service '\($0)'" }
+        twice(jobs.map { "\($0.kind) in queue \($0.queue)" }) { "the job kind \($0)" }
         return found
     }
 }

@@ -64,14 +64,14 @@ public protocol Plugin: Sendable {
     func setUp(_ ctx: Context<Config>) throws
     func start(_ ctx: Context<Config>) throws
     /// A graceful shutdown began: stop taking background work and hand back what is running
-    /// (give leased jobs back to their queue without counting the attempt), so another
+    /// (a polling loop of your own; the kernel's job workers are stopped by the kernel), so another
     /// instance or the next start picks it up. Called once, before `stop`, on a kernel
     /// thread; routes, events and service calls may still arrive until `stop`. Return within
     /// a few seconds: the kernel's drain deadline (`shutdown_drain_s`) bounds the whole shutdown.
     ///
     /// ```swift
     /// public func drain() {
-    ///     runtime.workers.withLock { $0 }?.stop()
+    ///     runtime.poller.withLock { $0 }?.stop()
     /// }
     /// ```
     func drain()

@@ -25,6 +25,12 @@ public struct Registry<Config: PluginConfig> {
     var hooks: [String: (spec: SubscriptionSpec, handler: HookHandler)] = [:]
     var actions: [String: (spec: SubscriptionSpec, handler: ActionHandler)] = [:]
     var services: [String: ServiceHandler] = [:]
+    typealias JobHandler = @Sendable (JobInfo, Context<Config>) throws -> Void
+    typealias JobChangeHandler = @Sendable (String, JobInfo, Context<Config>) throws -> Void
+    /// The kinds of job declared, per queue (see Registry+Jobs).
+    var jobSpecs: [JobSpec] = []
+    var jobWorkers: [String: (concurrency: @Sendable (Config) -> Int, handler: JobHandler)] = [:]
+    var jobChanges: [String: JobChangeHandler] = [:]
     /// Mistakes made while registering (a registration that replaced an earlier one, a schema
     /// rule naming a field its type lacks): reported in the manifest, so the kernel refuses the
     /// plugin instead of one handler silently winning.
