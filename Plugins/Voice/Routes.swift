@@ -41,25 +41,19 @@ extension VoicePlugin {
                description: """
                    Body `{profile_id, text | draft_id, language (default en), emotion: neutral|happy|sad|angry|calm|excited, \
                    intensity 0–1 (0.5), speed 0.5–2 (1), format: wav|flac, engine?: embedded|remote}` → 202 with the job. \
-                   Follow it at `GET /api/voice/jobs/{id}` or as `voice.*` events on /api/events/ws. 409 `profile_not_ready` \
-                   before the reference recording; 429 with too many jobs waiting.
+                   Follow it at `GET /api/voice/jobs/{id}` (queued → processing → completed | failed | timeout) or as `voice.*` \
+                   events on /api/events/ws. 409 `profile_not_ready` before the reference recording; 429 `too_many_active` with \
+                   `max_active_per_user` jobs waiting or running.
                    """, body: SynthesisJob.Request.self, returns: VoiceJobView.self, status: 202) { req, input, ctx -> Reply<VoiceJobView> in
             let user = try req.requirePrincipal().id
             let job = try Self.validate(input, user: user, ctx: ctx)
-            let active = try ctx.db.query("SELECT COUNT(*) AS n FROM voice_jobs WHERE user_id = ? AND status IN ('queued', 'processing')",
-                                          [.text(user)]).first?["n"].int ?? 0
-            guard active < ctx.config.maxActivePerUser else {
-                throw PluginError(status: 429, code: "too_many_active", detail: "You have \(active) voice jobs waiting; wait for one to finish.",
-                                  headers: ["Retry-After": "5"])
-            }
-            let row = try VoiceQueue(ctx: ctx).create(job, for: user)
-            runtime.workers.withLock { $0 }?.notify()
+            let row = try VoiceJobs(ctx: ctx).create(job, for: user)
             return Reply(try row.view, headers: [("Location", "/api/voice/jobs/\(row.id)")])
         }
 
         r.get("/api/voice/jobs/{id}", auth: .user, summary: "A synthesis job: status, progress, audio_url, engine, fidelity",
               returns: VoiceJobView.self) { req, ctx in
-            try VoiceQueue(ctx: ctx).visible(req.param("id"), to: try req.requirePrincipal().id).view
+            try VoiceJobs(ctx: ctx).visible(req.param("id"), to: try req.requirePrincipal().id).view
         }
 
         r.get("/api/voice/jobs", auth: .user, summary: "My synthesis jobs, newest first (the last 50)", returns: VoiceJobList.self) { req, ctx in

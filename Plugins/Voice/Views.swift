@@ -59,7 +59,8 @@ struct SynthesisOutput: Codable, Sendable {
 
 /// A synthesis job as its owner sees it.
 struct VoiceJobView: Codable, Sendable {
-    enum Status: String, Codable, CaseIterable, Sendable { case queued, processing, completed, failed }
+    /// `timeout`: an attempt ran past `timeout_s` (not retried).
+    enum Status: String, Codable, CaseIterable, Sendable { case queued, processing, completed, failed, timeout }
     /// `pitch`: the embedded engine matches the voice's pitch; `neural`: a cloning model.
     enum Fidelity: String, Codable, CaseIterable, Sendable { case pitch, neural }
 

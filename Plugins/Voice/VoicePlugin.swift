@@ -17,7 +17,7 @@ public struct VoicePlugin: Plugin {
     public struct Config: PluginConfig {
         public init() {}
 
-        /// In-process synthesis threads; 0 = none (jobs wait).
+        /// Synthesis threads the kernel runs for this plugin; 0 = none (jobs wait).
         var workers = 1
         var defaultEngine = EmbeddedEngine.engineName
         /// The stealth provider the `remote` engine leases accounts of; empty = no remote engine.
@@ -87,15 +87,31 @@ public struct VoicePlugin: Plugin {
             """),
         .init(4, "CREATE INDEX voice_jobs_queue ON voice_jobs (status, available_at)"),
         .init(5, "CREATE INDEX voice_jobs_user ON voice_jobs (user_id, created_ms)"),
+        // The queue moved into the kernel: a request names its kernel job; leasing, backoff and
+        // time limits are the kernel's, so their columns go.
+        .init(6, """
+            DROP INDEX voice_jobs_queue;
+            ALTER TABLE voice_jobs DROP COLUMN available_at;
+            ALTER TABLE voice_jobs DROP COLUMN lease_id;
+            ALTER TABLE voice_jobs DROP COLUMN leased_at;
+            ALTER TABLE voice_jobs DROP COLUMN requeues;
+            ALTER TABLE voice_jobs ADD COLUMN job_id TEXT
+            """),
     ]
 
+    /// The engines, built at `start` (the remote one needs the context); read by the workers.
     final class Runtime: Sendable {
-        let workers = Mutex<VoiceWorkers?>(nil)
+        let engines = Mutex<[String: any VoiceEngine]>([:])
     }
     let runtime = Runtime()
 
     public func register(_ r: inout Registry<Config>) {
         registerRoutes(&r)
+        // Synthesis runs on the kernel's job queue, on `workers` threads of the kernel's.
+        r.worker(Synthesis.self, concurrency: { $0.workers }) { [runtime] job, ctx in
+            try SynthesisWorker(ctx: ctx, engines: runtime.engines.withLock { $0 }).run(job)
+        }
+        r.onJobChange(Synthesis.self) { change, ctx in try VoiceJobs(ctx: ctx).apply(change) }
     }
 
     public func setUp(_ ctx: Context<Config>) throws {
@@ -107,17 +123,7 @@ public struct VoicePlugin: Plugin {
     public func start(_ ctx: Context<Config>) throws {
         var engines: [any VoiceEngine] = [EmbeddedEngine()]
         if !ctx.config.remoteProvider.isEmpty { engines.append(RemoteEngine(ctx: ctx)) }
-        let workers = VoiceWorkers(ctx: ctx, engines: engines)
-        workers.start(count: ctx.config.workers)
-        runtime.workers.withLock { $0 = workers }
-    }
-
-    /// Shutting down: the workers finish the synthesis in hand (a second or so) and lease no more.
-    public func drain() {
-        runtime.workers.withLock { $0 }?.stop()
-    }
-
-    public func stop() {
-        drain()
+        runtime.engines.withLock { $0 = Dictionary(engines.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) }
+        try VoiceJobs(ctx: ctx).enqueueStored()
     }
 }

@@ -38,3 +38,11 @@ struct SynthesisJob: Codable, Sendable {
     /// Fidelity each engine can promise: the embedded one matches pitch, not timbre.
     static func fidelity(of engine: String) -> VoiceJobView.Fidelity { engine == EmbeddedEngine.engineName ? .pitch : .neural }
 }
+
+/// The kernel job that speaks one synthesis request: the voice job it belongs to, whose row
+/// holds the request and, once done, the audio.
+struct Synthesis: JobArgs {
+    static let kind = "synthesis"
+    static let queue = "synthesis"
+    var voiceJobId: String
+}

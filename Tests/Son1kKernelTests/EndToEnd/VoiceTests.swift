@@ -243,6 +243,57 @@ extension PluginSpec {
         #expect(left == (0, 0))
     }
 
+    @Test func fiftyConcurrentRequestsWithALimitOfTenAcceptExactlyTen() async throws {
+        // No worker runs, so nothing finishes while the fifty race for the ten places.
+        let k = try await TestKernel.start([.voice(["workers": 0, "max_active_per_user": 10])])
+        defer { k.stop() }
+        let me = try await k.register("crowd")
+        let profile = try await Self.profile(k, me.token, reference: WAV.encode(interleaved: Self.buzz(f0: 150, seconds: 4), sampleRate: 22050, channels: 1))
+        let statuses = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for n in 0..<50 {
+                group.addTask {
+                    let r = try await k.request("POST", "/api/voice/synthesize", token: me.token,
+                                                json: ["profile_id": profile["id"], "text": .string("Line number \(n).")])
+                    return (r.status, r.json["code"].string ?? "")
+                }
+            }
+            return try await group.reduce(into: [String: Int]()) { $0["\($1.0) \($1.1)", default: 0] += 1 }
+        }
+        #expect(statuses == ["202 ": 10, "429 too_many_active": 40], "\(statuses)")
+        let (rows, jobs) = try await k.database().read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM voice_jobs") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM kernel_jobs WHERE plugin = 'voice' AND state = 'queued'") ?? 0)
+        }
+        #expect(rows == 10 && jobs == 10, "a refused request leaves nothing behind: \(rows) rows, \(jobs) jobs")
+    }
+
+    @Test func aSynthesisPastItsTimeLimitEndsAsTimeout() async throws {
+        let k = try await TestKernel.start([.voice(["timeout_s": 1, "max_attempts": 3])], kernel: ["jobs": ["maintenance_interval_ms": 50]])
+        defer { k.stop() }
+        let me = try await k.register("talker")
+        let profile = try await Self.profile(k, me.token, reference: WAV.encode(interleaved: Self.buzz(f0: 150, seconds: 4), sampleRate: 22050, channels: 1))
+        // Two thousand characters take the embedded engine well over a second to speak.
+        let text = String(repeating: "The quick brown fox jumps over the lazy dog again and again. ", count: 33).prefix(2000)
+        let r = try await k.request("POST", "/api/voice/synthesize", token: me.token, json: ["profile_id": profile["id"], "text": .string(String(text))])
+        #expect(r.status == 202, "\(r)")
+        let id = try #require(r.json["id"].string)
+        let ended = try await poll("the synthesis to time out", timeout: .seconds(30)) { () -> JSONValue? in
+            let job = try await k.request("GET", "/api/voice/jobs/\(id)", token: me.token).json
+            if job["status"] == "completed" || job["status"] == "failed" { throw TestFailure("ended \(job["status"]), not timeout: \(job)") }
+            return job["status"] == "timeout" ? job : Optional<JSONValue>.none
+        }
+        #expect(ended["attempts"] == 1 && ended["error"].string?.contains("longer than 1 s") == true && ended["audio_url"] == .null, "\(ended)")
+        // The worker finishes speaking later; its completion is refused and nothing is stored.
+        _ = try await poll("the late completion refused", timeout: .seconds(60)) {
+            let metrics = try await k.request("GET", "/metrics", token: try await k.adminToken()).text
+            return metrics.contains(#"son1k_jobs_stale_reports_total{queue="voice.synthesis"} 1"#) ? true : nil
+        }
+        let after = try await k.request("GET", "/api/voice/jobs/\(id)", token: me.token).json
+        #expect(after["status"] == "timeout" && after["audio_url"] == .null, "\(after)")
+        let failed = try k.eventCounts("voice.failed")
+        #expect(failed.values.reduce(0, +) == 1, "one voice.failed for the timeout: \(failed)")
+    }
+
     @Test func theRemoteEngineSendsReferenceAndTextAndRidesOutA429() async throws {
         let busy = "xtts-key-busy-1111", free = "xtts-key-free-2222"
         let xtts = try PythonServer("xtts_fake", arguments: [JSONValue.object(["keys": [.init(busy): ["rate_limit_after": 1, "retry_after": 300], .init(free): [:]]]).jsonString])
