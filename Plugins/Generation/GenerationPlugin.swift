@@ -4,8 +4,8 @@ import Son1kMusicEngine
 import Son1kPluginKit
 import Synchronization
 
-/// Prompt → song. Users submit generations; a durable queue in the plugin's tables hands
-/// them to workers — built-in threads running the embedded engines, or external workers
+/// Prompt → song. Users submit generations; the kernel's job queue hands them to workers —
+/// the kernel's threads running the embedded engines (`builtin_workers`), or external workers
 /// (`son1k worker`, or anything speaking the protocol) on other machines — and records the
 /// audio as a blob. See DESIGN §4 "generation" and docs/API.md.
 public struct GenerationPlugin: Plugin {
@@ -102,12 +102,22 @@ public struct GenerationPlugin: Plugin {
             )
             """),
         .init(5, "ALTER TABLE generation_jobs ADD COLUMN requeues INTEGER NOT NULL DEFAULT 0"),
+        // The queue moved into the kernel: a generation names its kernel job, and its status
+        // columns follow that job (Generations.apply).
+        .init(6, """
+            DROP INDEX generation_jobs_queue;
+            ALTER TABLE generation_jobs ADD COLUMN job_id TEXT
+            """),
     ]
 
-    /// State of this process shared by the routes and the built-in workers.
+    /// The engines a job may ask for; each has a queue of its own.
+    static let engineNames = ["procedural", RemoteEngine.engineName]
+
+    /// State of this process shared by the routes and the kernel's worker threads: the
+    /// engines (built at `start`) and the long-poll wake-ups.
     final class Runtime: Sendable {
         let signal = JobSignal()
-        let workers = Mutex<BuiltinWorkers?>(nil)
+        let engines = Mutex<[String: any GenerationEngine]>([:])
     }
     let runtime = Runtime()
     var signal: JobSignal { runtime.signal }
@@ -115,10 +125,19 @@ public struct GenerationPlugin: Plugin {
     public func register(_ r: inout Registry<Config>) {
         registerUserRoutes(&r)
         registerWorkerRoutes(&r)
+        // Built-in workers: threads of the kernel's, `builtin_workers` per engine queue.
+        r.worker(RenderJob.self, queues: Self.engineNames, concurrency: { $0.builtinWorkers < 0 ? ProcessInfo.processInfo.activeProcessorCount : $0.builtinWorkers }) { [runtime] job, ctx in
+            try RenderWorker(ctx: ctx, engines: runtime.engines.withLock { $0 }).run(job)
+        }
+        r.onJobChange(RenderJob.self) { [runtime] change, ctx in
+            try Generations(ctx: ctx).apply(change)
+            // Back in the queue: wake the long polls of external workers.
+            if change.job.state == .queued { runtime.signal.notify() }
+        }
         // For plugins that build on finished songs (the community pool): the stored facts of
         // one generation, so they never take quality or ownership from a client's request.
         r.service(.generationLookup) { input, ctx in
-            guard let row = try JobQueue(ctx: ctx).get(input.generationId) else {
+            guard let row = try Generations(ctx: ctx).get(input.generationId) else {
                 throw PluginError.notFound("No such generation.", code: "generation_not_found")
             }
             let job = try row.job
@@ -148,17 +167,15 @@ public struct GenerationPlugin: Plugin {
         let count = ctx.config.builtinWorkers < 0 ? ProcessInfo.processInfo.activeProcessorCount : ctx.config.builtinWorkers
         var engines = count > 0 ? Engines.builtIn(soundfont: Engines.soundfont(configured: ctx.config.soundfont) ?? "") : []
         if count > 0, !ctx.config.remoteProvider.isEmpty { engines.append(RemoteEngine(ctx: ctx)) }
-        let pool = BuiltinWorkers(ctx: ctx, engines: engines, signal: signal)
-        pool.start(count: count)
-        runtime.workers.withLock { $0 = pool }
-        ctx.log.info("\(count) built-in worker(s), engines: \(engines.map(\.name).joined(separator: ", ")); queue timeout \(ctx.config.timeoutS) s, heartbeat timeout \(ctx.config.heartbeatTimeoutS) s")
+        runtime.engines.withLock { $0 = Dictionary(engines.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) }
+        try Generations(ctx: ctx).enqueueStored()
+        ctx.log.info("\(count) built-in worker(s) per engine, engines here: \(engines.map(\.name).joined(separator: ", ")); attempt timeout \(ctx.config.timeoutS) s, heartbeat timeout \(ctx.config.heartbeatTimeoutS) s")
     }
 
-    /// Shutting down: long polls answer "no job" now, and the built-in workers give their
-    /// running jobs back to the queue, attempt unspent, for another instance or the next start.
+    /// Shutting down: long polls answer "no job" now. (The kernel stops its worker threads and
+    /// gives their running jobs back to the queue, attempt unspent.)
     public func drain() {
         signal.close()
-        runtime.workers.withLock { $0 }?.stop()
     }
 
     public func stop() {

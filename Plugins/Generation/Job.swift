@@ -39,6 +39,8 @@ struct JobRow: Codable {
     var updatedAt: Date
     var startedAt: Date?
     var finishedAt: Date?
+    /// Its job on the kernel's queue.
+    var jobId: String?
 
     var job: EngineJob {
         get throws { try JSONDecoder().decode(EngineJob.self, from: Data(request.utf8)) }
@@ -62,7 +64,7 @@ struct JobRow: Codable {
     static let columns = """
         id, user_id, status, priority, engine, request, attempts, max_attempts, available_at, worker_id, worker_principal,
         lease_id, leased_at, progress, progress_published, error, result, audio_blob_id, audio_size, audio_content_type,
-        created_ms, created_at, updated_at, started_at, finished_at
+        created_ms, created_at, updated_at, started_at, finished_at, job_id
         """
 }
 

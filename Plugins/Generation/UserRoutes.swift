@@ -18,15 +18,15 @@ extension GenerationPlugin {
             var request = input
             try LyricsLink.complete(&request, user: user.id, ctx: ctx)
             let job = try request.validated()
-            let row = try JobQueue(ctx: ctx).create(job, for: user.id)
-            signal.notify()
+            let row = try Generations(ctx: ctx).create(job, for: user.id)
+            signal.notify()  // external workers' long polls
             return Reply(try row.view(isAdmin: user.isAdmin), headers: [("Location", "/api/generations/\(row.id)")])
         }
 
         r.get("/api/generations/{id}", auth: .user, summary: "A generation: status, progress, result and audio link",
               description: "Its owner or an admin; anyone else gets 404.", returns: GenerationView.self) { req, ctx in
             let user = try req.requirePrincipal()
-            return try JobQueue(ctx: ctx).visible(req.param("id"), to: user).view(isAdmin: user.isAdmin)
+            return try Generations(ctx: ctx).visible(req.param("id"), to: user).view(isAdmin: user.isAdmin)
         }
 
         r.get("/api/generations", auth: .user, summary: "My generations, newest first",
@@ -40,7 +40,7 @@ extension GenerationPlugin {
                 return s
             }
             let limit = try req.pageLimit()
-            let page = try JobQueue(ctx: ctx).list(for: user.id, status: status, limit: limit, cursor: req.query("cursor"))
+            let page = try Generations(ctx: ctx).list(for: user.id, status: status, limit: limit, cursor: req.query("cursor"))
             return GenerationPage(items: try page.rows.map { try $0.view(isAdmin: user.isAdmin) }, nextCursor: page.next)
         }
 
@@ -48,20 +48,20 @@ extension GenerationPlugin {
                description: "409 `not_cancellable` once it completed, failed, timed out or was cancelled. A worker rendering it stops at its next report.",
                returns: GenerationView.self) { req, ctx in
             let user = try req.requirePrincipal()
-            return try JobQueue(ctx: ctx).cancel(req.param("id"), by: user).view(isAdmin: user.isAdmin)
+            return try Generations(ctx: ctx).cancel(req.param("id"), by: user).view(isAdmin: user.isAdmin)
         }
 
         r.delete("/api/generations/{id}", auth: .user, summary: "Delete a finished generation and its audio",
                  description: "409 `still_active` while it is queued or running (cancel it first). Publishes `generation.deleted` with the bytes freed.",
                  returns: NoContent.self) { req, ctx in
-            try JobQueue(ctx: ctx).delete(req.param("id"), by: try req.requirePrincipal())
+            try Generations(ctx: ctx).delete(req.param("id"), by: try req.requirePrincipal())
             return NoContent()
         }
 
         r.get("/api/generations/{id}/audio", auth: .user, summary: "Download the song (supports Range)",
               description: "The audio of a completed generation, to its owner or an admin. 409 `not_ready` before it completes. `Range: bytes=a-b` answers 206.") { req, ctx in
             let user = try req.requirePrincipal()
-            let row = try JobQueue(ctx: ctx).visible(req.param("id"), to: user)
+            let row = try Generations(ctx: ctx).visible(req.param("id"), to: user)
             guard row.status == .completed, let blobID = row.audioBlobId else {
                 throw PluginError.conflict("The generation is \(row.status.rawValue); its audio exists once it completes.", code: "not_ready")
             }

@@ -14,9 +14,9 @@ extension GenerationPlugin {
             let engines = input.engines ?? [ctx.config.defaultEngine]
             guard (1...16).contains(engines.count) else { throw PluginError.invalid("engines", "must list 1 to 16 engine names.") }
             let wait = min(Double(ctx.config.maxWaitS), max(0, input.waitS ?? 0))
-            let queue = JobQueue(ctx: ctx)
-            guard let lease = try signal.poll(until: Date().addingTimeInterval(wait), { try queue.lease(worker: worker, engines: engines) }) else {
-                _ = try queue.heartbeat(worker, engines: engines, holding: [])
+            let generations = Generations(ctx: ctx)
+            guard let lease = try signal.poll(until: Date().addingTimeInterval(wait), { try generations.lease(worker: worker, engines: engines) }) else {
+                _ = try generations.heartbeat(worker, engines: engines, holding: [])
                 return nil
             }
             return lease
@@ -25,14 +25,14 @@ extension GenerationPlugin {
         r.post("/api/worker/heartbeat", auth: .worker, summary: "Tell the queue this worker is alive",
                description: "Body `{worker_id, engines?, job_ids?}`. Answers `{stop: [...]}`: the jobs among `job_ids` this worker no longer holds (cancelled, timed out, re-queued), which it should abandon. A worker silent for `heartbeat_timeout_s` loses its jobs back to the queue.",
                body: Heartbeat.self, returns: HeartbeatAnswer.self) { req, input, ctx in
-            let stop = try JobQueue(ctx: ctx).heartbeat(try identity(req, input.workerId), engines: input.engines, holding: input.jobIds ?? [])
+            let stop = try Generations(ctx: ctx).heartbeat(try identity(req, input.workerId), engines: input.engines, holding: input.jobIds ?? [])
             return HeartbeatAnswer(stop: stop, heartbeatIntervalS: ctx.config.heartbeatIntervalS)
         }
 
         r.post("/api/worker/jobs/{id}/progress", auth: .worker, summary: "Report progress on a leased job",
                description: "Body `{worker_id, lease_id, progress (0–1)}`. 409 `job_cancelled` or `lease_lost` tells the worker to stop.",
                body: ProgressReport.self, returns: ProgressAnswer.self) { req, input, ctx in
-            let row = try JobQueue(ctx: ctx).progress(req.param("id"), lease: input.leaseId, fraction: input.progress, worker: try identity(req, input.workerId))
+            let row = try Generations(ctx: ctx).progress(req.param("id"), lease: input.leaseId, fraction: input.progress, worker: try identity(req, input.workerId))
             return ProgressAnswer(status: row.status, progress: row.progress)
         }
 
@@ -62,7 +62,7 @@ extension GenerationPlugin {
                 details["channels"] = .number(Double(wav.channels))
                 details["audio_duration_s"] = .number((wav.durationSeconds * 1000).rounded() / 1000)
             }
-            let row = try JobQueue(ctx: ctx).complete(req.param("id"), lease: leaseID, audio: req.body, contentType: contentType,
+            let row = try Generations(ctx: ctx).complete(req.param("id"), lease: leaseID, audio: req.body, contentType: contentType,
                                                       details: details, worker: worker)
             return try row.view(isAdmin: true)
         }
@@ -70,16 +70,15 @@ extension GenerationPlugin {
         r.post("/api/worker/jobs/{id}/fail", auth: .worker, summary: "Report that a leased job failed",
                description: "Body `{worker_id, lease_id, error, retryable}`. Retryable failures go back to the queue after an exponential backoff until `max_attempts`; then (or when not retryable) the job is `failed` with the error.",
                body: FailureReport.self, returns: GenerationView.self) { req, input, ctx in
-            let queue = JobQueue(ctx: ctx)
-            let row = try queue.fail(req.param("id"), lease: input.leaseId, error: input.error, retryable: input.retryable ?? true,
+            let row = try Generations(ctx: ctx).fail(req.param("id"), lease: input.leaseId, error: input.error, retryable: input.retryable ?? true,
                                      worker: try identity(req, input.workerId))
             if row.status == .queued { signal.notify() }
             return try row.view(isAdmin: true)
         }
 
-        r.get("/api/admin/workers", auth: .admin, summary: "Workers: built-in and external, alive or not",
+        r.get("/api/admin/workers", auth: .admin, summary: "External workers, alive or not",
               description: "Each worker's engines, last heartbeat, current job and completed/failed counts.", returns: WorkerList.self) { _, ctx in
-            WorkerList(workers: try JobQueue(ctx: ctx).workers())
+            WorkerList(workers: try WorkerRegistry(ctx: ctx).workers())
         }
     }
 

@@ -31,8 +31,8 @@ public struct JobQueue: Sendable {
     }
 
     /// One of the plugin's jobs, or nil.
-    public func get(_ id: String) throws -> JobInfo? {
-        do { return try call("get", ["id": .string(id)]) } catch let error as PluginError where error.status == 404 { return nil }
+    public func get(_ id: String, in tx: Database? = nil) throws -> JobInfo? {
+        do { return try call("get", ["id": .string(id)], in: tx) } catch let error as PluginError where error.status == 404 { return nil }
     }
 
     /// Cancel a job that has not finished: a queued one never runs; a running one's worker
@@ -68,8 +68,8 @@ public struct JobQueue: Sendable {
 
     /// `worker` is alive: its running jobs among `jobIDs` keep their leases. Returns the ids
     /// it no longer holds (cancelled, timed out, lost to another worker): stop working on them.
-    public func heartbeat(worker: String, jobIDs: [String]) throws -> [String] {
-        let answer: HeartbeatAnswer = try call("heartbeat", ["worker": .string(worker), "job_ids": .array(jobIDs.map { .string($0) })])
+    public func heartbeat(worker: String, jobIDs: [String], in tx: Database? = nil) throws -> [String] {
+        let answer: HeartbeatAnswer = try call("heartbeat", ["worker": .string(worker), "job_ids": .array(jobIDs.map { .string($0) })], in: tx)
         return answer.lost
     }
 
@@ -106,8 +106,8 @@ public struct JobQueue: Sendable {
     /// Give a leased job back untouched (the worker is shutting down): queued again at once,
     /// the attempt not counted.
     @discardableResult
-    public func release(_ id: String, leaseID: String) throws -> JobInfo {
-        try call("release", ["id": .string(id), "lease_id": .string(leaseID)])
+    public func release(_ id: String, leaseID: String, in tx: Database? = nil) throws -> JobInfo {
+        try call("release", ["id": .string(id), "lease_id": .string(leaseID)], in: tx)
     }
 
     // MARK: Plumbing

@@ -1,0 +1,298 @@
+import Foundation
+import Son1kContracts
+import Son1kMusicEngine
+import Son1kPluginKit
+
+/// Generations: a row of `generation_jobs` (the request, the audio, a status in the plugin's
+/// own words) and a ``RenderJob`` on the kernel's job queue, made in one transaction. The
+/// kernel leases, retries, postpones and times out the job; every change it makes reaches
+/// ``apply(_:)`` inside its transaction, which keeps the row's status in step
+/// (`queued → assigned → processing → completed | failed | timeout | cancelled`) and publishes
+/// the `generation.*` actions.
+struct Generations {
+    typealias Ctx = Context<GenerationPlugin.Config>
+    let ctx: Ctx
+
+    private var nowMs: Int64 { Clock.ms(ctx.now) }
+
+    // MARK: Users
+
+    /// Inserts a generation after the `generation.before_create` hook let it through, with its
+    /// job on the queue of the deployment's engine.
+    func create(_ job: EngineJob, for userID: String) throws -> JobRow {
+        let id = "gen_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
+        return try ctx.db.transaction { tx in
+            // Counted in this transaction, whose status column every change keeps in step: exact.
+            let active = try tx.query("SELECT COUNT(*) AS n FROM generation_jobs WHERE user_id = ? AND status IN ('queued', 'assigned', 'processing')",
+                                      [.text(userID)]).first?["n"].int ?? 0
+            guard active < ctx.config.maxActivePerUser else {
+                throw PluginError(status: 429, code: "too_many_active_generations",
+                                  detail: "You have \(active) generations queued or running; wait for one to finish (the limit is \(ctx.config.maxActivePerUser)).",
+                                  headers: ["Retry-After": "10"])
+            }
+            let hooked = try ctx.publishHook(.generationBeforeCreate, job.newGeneration(String(id), by: userID), userID: userID, in: tx)
+            let priority = min(100, max(-100, hooked.priority))
+            let now = nowMs, iso = Clock.iso(now)
+            let engine = ctx.config.defaultEngine
+            try tx.exec("""
+                INSERT INTO generation_jobs (id, user_id, status, priority, engine, request, attempts, max_attempts, available_at,
+                    progress, progress_published, created_ms, created_at, updated_at)
+                VALUES (?, ?, 'queued', ?, ?, ?, 0, ?, ?, 0, 0, ?, ?, ?)
+                """, [.text(String(id)), .text(userID), .int(Int64(priority)), .text(engine),
+                      .text(String(decoding: try JSONEncoder().encode(job), as: UTF8.self)), .int(Int64(ctx.config.maxAttempts)),
+                      .int(now), .int(now), .text(iso), .text(iso)])
+            let queued = try ctx.jobs.enqueue(RenderJob(generationId: String(id)), options: options(engine: engine, owner: userID, priority: priority), in: tx)
+            try tx.exec("UPDATE generation_jobs SET job_id = ? WHERE id = ?", [.text(queued.id), .text(String(id))])
+            let row = try get(String(id), in: tx)!
+            try ctx.publishAction(.generationQueued, GenerationQueued(generationId: row.id, userId: userID, status: row.status.rawValue,
+                                                                      priority: row.priority, engine: row.engine, quality: SongQuality(job.quality),
+                                                                      durationS: job.durationS, createdAt: row.createdAt.iso8601), userID: userID, in: tx)
+            return row
+        }
+    }
+
+    /// How the kernel runs a render: the plugin's attempts, backoff, time limits and postponements.
+    func options(engine: String, owner: String, priority: Int) -> JobOptions {
+        JobOptions(queue: engine, ownerID: owner, priority: priority, maxAttempts: ctx.config.maxAttempts, timeout: Double(ctx.config.timeoutS),
+                   heartbeatTimeout: Double(ctx.config.heartbeatTimeoutS), backoffBaseMs: ctx.config.retryBaseMs,
+                   maxPostponements: ctx.config.maxRequeues)
+    }
+
+    func get(_ id: String, in db: Database? = nil) throws -> JobRow? {
+        try (db ?? ctx.db).queryOne(JobRow.self, "SELECT \(JobRow.columns) FROM generation_jobs WHERE id = ?", [.text(id)])
+    }
+
+    /// The job when `principal` may see it; otherwise 404, so other users' ids reveal nothing.
+    func visible(_ id: String, to principal: Principal) throws -> JobRow {
+        guard let row = try get(id), principal.mayActFor(row.userId) else {
+            throw PluginError.notFound("No generation \(id) of yours.", code: "generation_not_found")
+        }
+        return row
+    }
+
+    /// A page of a user's jobs, newest first; the cursor is the last item's position.
+    func list(for userID: String, status: JobStatus?, limit: Int, cursor: String?) throws -> (rows: [JobRow], next: String?) {
+        var sql = "SELECT \(JobRow.columns) FROM generation_jobs WHERE user_id = ?"
+        var params: [SQLValue] = [.text(userID)]
+        if let status { sql += " AND status = ?"; params.append(.text(status.rawValue)) }
+        if let cursor {
+            let parts = cursor.split(separator: "_", maxSplits: 1)
+            guard parts.count == 2, let ms = Int64(parts[0]) else { throw PluginError.invalid("cursor", "is not a cursor this endpoint returned.") }
+            sql += " AND (created_ms < ? OR (created_ms = ? AND id < ?))"
+            params += [.int(ms), .int(ms), .text(String(parts[1]))]
+        }
+        sql += " ORDER BY created_ms DESC, id DESC LIMIT ?"
+        params.append(.int(Int64(limit + 1)))
+        let rows = try ctx.db.query(JobRow.self, sql, params)
+        let page = Array(rows.prefix(limit))
+        return (page, rows.count > limit ? page.last.map { "\($0.createdMs)_\($0.id)" } : nil)
+    }
+
+    /// Cancels a job that has not finished. A worker holding it learns so at its next report.
+    func cancel(_ id: String, by principal: Principal) throws -> JobRow {
+        let row = try visible(id, to: principal)
+        guard row.status.isActive, let jobID = row.jobId else {
+            throw PluginError.conflict("The generation is already \(row.status.rawValue).", code: "not_cancellable")
+        }
+        do {
+            try ctx.jobs.cancel(jobID)
+        } catch let error as PluginError where error.code == "not_cancellable" {
+            throw PluginError.conflict("The generation is already \(try get(id)?.status.rawValue ?? "finished").", code: "not_cancellable")
+        }
+        return try get(id)!
+    }
+
+    /// Deletes a finished job and its audio, publishing `generation.deleted` (with the size
+    /// freed) so quotas can give the storage back. An unfinished job must be cancelled first.
+    func delete(_ id: String, by principal: Principal) throws {
+        let row = try visible(id, to: principal)
+        guard !row.status.isActive else {
+            throw PluginError.conflict("The generation is \(row.status.rawValue); cancel it before deleting it.", code: "still_active")
+        }
+        try ctx.db.transaction { tx in
+            guard try tx.exec("DELETE FROM generation_jobs WHERE id = ?", [.text(id)]).changes == 1 else { return }
+            try ctx.publishAction(.generationDeleted, GenerationDeleted(generationId: id, userId: row.userId, size: Int64(row.audioSize ?? 0),
+                                                                       audioBlobId: row.audioBlobId), userID: row.userId, in: tx)
+        }
+        if let blob = row.audioBlobId { try? ctx.blobs.delete(blob) }
+    }
+
+    // MARK: External workers
+
+    /// Leases the most urgent job one of `engines` can run, or returns nil. Safe to call from
+    /// any number of workers at once: the kernel gives each job to one of them.
+    func lease(worker: WorkerIdentity, engines: [String]) throws -> JobLease? {
+        let unknown = engines.filter { !GenerationPlugin.engineNames.contains($0) }
+        guard unknown.isEmpty else { throw PluginError.invalid("engines", "names unknown engines: \(unknown.joined(separator: ", ")).") }
+        return try ctx.db.transaction { tx in
+            guard let job = try ctx.jobs.lease(queues: engines, worker: worker.name, limit: 1, in: tx).first,
+                  let lease = job.leaseId, let row = try get(try job.args(as: RenderJob.self).generationId, in: tx) else { return nil }
+            try WorkerRegistry(ctx: ctx).touch(worker, engines: engines, currentJob: row.id, in: tx)
+            return JobLease(id: row.id, leaseId: lease, engine: row.engine, attempt: job.attempt, job: try row.job,
+                            timeoutS: ctx.config.timeoutS, heartbeatIntervalS: ctx.config.heartbeatIntervalS)
+        }
+    }
+
+    /// Records that a worker is alive (and which engines it offers), keeping the leases of the
+    /// jobs it holds — those it names, or all it holds when it names none. Returns those of
+    /// the named jobs it no longer holds (cancelled, timed out, given to another worker), so it
+    /// can stop working on them.
+    func heartbeat(_ worker: WorkerIdentity, engines: [String]?, holding: [String]) throws -> [String] {
+        try ctx.db.transaction { tx in
+            try WorkerRegistry(ctx: ctx).touch(worker, engines: engines, currentJob: nil, keepJob: true, in: tx)
+            let named = holding.isEmpty
+                ? try tx.query(JobIDs.self, "SELECT id, job_id FROM generation_jobs WHERE worker_principal = ? AND worker_id = ? AND status IN ('assigned', 'processing')",
+                               [.text(worker.principal), .text(worker.id)])
+                : try tx.query(JobIDs.self, "SELECT id, job_id FROM generation_jobs WHERE id IN (\(holding.map { _ in "?" }.joined(separator: ", ")))",
+                               holding.map { .text($0) })
+            let lost = Set(try ctx.jobs.heartbeat(worker: worker.name, jobIDs: named.compactMap(\.jobId), in: tx))
+            let known = Dictionary(named.map { ($0.id, $0.jobId) }, uniquingKeysWith: { a, _ in a })
+            return holding.filter { id in known[id].flatMap { $0 }.map { lost.contains($0) } ?? true }
+        }
+    }
+
+    /// A progress report (also a heartbeat). 409 `job_cancelled` or `lease_lost` tells the
+    /// worker to stop.
+    func progress(_ id: String, lease: String, fraction: Double, worker: WorkerIdentity) throws -> JobRow {
+        try ctx.db.transaction { tx in
+            let jobID = try self.jobID(id, in: tx)
+            try ctx.jobs.progress(jobID, leaseID: lease, fraction.isFinite ? fraction : 0, in: tx)
+            try WorkerRegistry(ctx: ctx).touch(worker, engines: nil, currentJob: id, in: tx)
+            return try get(id, in: tx)!
+        }
+    }
+
+    /// Stores the audio and completes the job, once: a worker whose lease was lost gets 409
+    /// and its upload is discarded.
+    func complete(_ id: String, lease: String, audio: [UInt8], contentType: String, details: JSONValue, worker: WorkerIdentity?) throws -> JobRow {
+        guard let current = try get(id), current.leaseId == lease, JobStatus.leased.contains(current.status), let jobID = current.jobId else {
+            throw try leaseError(id)
+        }
+        let blob = try ctx.blobs.put(audio, contentType: contentType, ownerID: current.userId)
+        do {
+            return try ctx.db.transaction { tx in
+                var result = details
+                if result.object == nil { result = [:] }
+                result["engine"] = .string(current.engine)
+                result["seed"] = .number(Double(try current.job.seed))
+                try tx.exec("""
+                    UPDATE generation_jobs SET result = ?, audio_blob_id = ?, audio_size = ?, audio_content_type = ? WHERE id = ?
+                    """, [.text(result.jsonString), .text(blob.id), .int(Int64(blob.size)), .text(contentType), .text(id)])
+                try ctx.jobs.complete(jobID, leaseID: lease, in: tx)
+                if let worker { try WorkerRegistry(ctx: ctx).count(worker, completed: true, in: tx) }
+                return try get(id, in: tx)!
+            }
+        } catch {
+            try? ctx.blobs.delete(blob.id)
+            throw error
+        }
+    }
+
+    /// A failed attempt: the kernel retries it after its backoff while attempts remain and the
+    /// failure is retryable, otherwise the job is `failed` for good.
+    func fail(_ id: String, lease: String, error message: String, retryable: Bool, worker: WorkerIdentity) throws -> JobRow {
+        try ctx.db.transaction { tx in
+            try ctx.jobs.fail(try jobID(id, in: tx), leaseID: lease, error: String(message.prefix(2000)), retryable: retryable, in: tx)
+            try WorkerRegistry(ctx: ctx).count(worker, completed: false, in: tx)
+            return try get(id, in: tx)!
+        }
+    }
+
+    private func jobID(_ id: String, in tx: Database) throws -> String {
+        guard let row = try get(id, in: tx) else { throw PluginError.notFound("No generation \(id).", code: "generation_not_found") }
+        guard let jobID = row.jobId else { throw try leaseError(id) }
+        return jobID
+    }
+
+    private func leaseError(_ id: String) throws -> PluginError {
+        guard let row = try get(id) else { return .notFound("No generation \(id).", code: "generation_not_found") }
+        if row.status == .cancelled { return .conflict("The generation was cancelled.", code: "job_cancelled") }
+        return .conflict("This worker no longer holds the generation (it is \(row.status.rawValue)).", code: "lease_lost")
+    }
+
+    private struct JobIDs: Decodable {
+        var id: String
+        var jobId: String?
+    }
+
+    // MARK: The queue's changes
+
+    /// A change of a render job, inside the transaction that made it: the row follows, and the
+    /// owner (and tiers, the pool) hear of it.
+    func apply(_ change: JobChange<RenderJob>) throws {
+        let db = ctx.db
+        guard let before = try get(change.args.generationId, in: db) else { return }
+        let job = change.job
+        let status: JobStatus = switch job.state {
+        case .queued: .queued
+        case .running: job.progress == nil ? .assigned : .processing
+        case .completed: .completed
+        case .failed: .failed
+        case .timeout: .timeout
+        case .cancelled: .cancelled
+        }
+        let holder = WorkerIdentity.parse(job.worker)
+        let progress = status == .completed ? 1 : (status == .processing ? job.progress ?? 0 : 0)
+        let now = Clock.iso(nowMs)
+        try db.exec("""
+            UPDATE generation_jobs SET status = ?, attempts = ?, available_at = ?, lease_id = ?, worker_id = ?, worker_principal = ?,
+                leased_at = ?, progress = ?, progress_published = CASE WHEN ? THEN 0 ELSE progress_published END, error = ?, requeues = ?,
+                started_at = CASE WHEN ? THEN COALESCE(started_at, ?) ELSE started_at END,
+                finished_at = CASE WHEN ? THEN ? ELSE finished_at END, updated_at = ?
+            WHERE id = ?
+            """, [.text(status.rawValue), .int(Int64(job.attempt)), .int(job.runAt.epochMs), SQLValue(job.leaseId),
+                  SQLValue(job.state == .running ? holder?.id : before.workerId), SQLValue(job.state == .running ? holder?.principal : before.workerPrincipal),
+                  job.state != .running ? .null : .int(change.cause == .leased ? nowMs : before.leasedAt ?? nowMs), .double(progress), .bool(change.cause == .leased),
+                  SQLValue(job.error), .int(Int64(job.postponements)),
+                  .bool(status == .processing || status == .completed), .text(now), .bool(job.state.isFinal), .text(now), .text(now), .text(before.id)])
+        var row = try get(before.id, in: db)!
+        switch change.cause {
+        case .enqueued:
+            break
+        case .leased, .retrying, .postponed, .lost, .released:
+            try publishProgress(row, in: db)
+        case .progress:
+            // Throttled: the first report (now processing) and then each further tenth.
+            if before.status == .assigned || row.progress - row.progressPublished >= 0.1 {
+                try db.exec("UPDATE generation_jobs SET progress_published = ? WHERE id = ?", [.double(row.progress), .text(row.id)])
+                row.progressPublished = row.progress
+                try publishProgress(row, in: db)
+            }
+        case .completed:
+            let request = try row.job
+            let result = try row.result.map { try JSONValue.parse(Array($0.utf8)) } ?? [:]
+            try ctx.publishAction(.generationCompleted, GenerationCompleted(
+                generationId: row.id, userId: row.userId, quality: SongQuality(request.quality), durationS: request.durationS,
+                genre: result["genre"].string ?? request.genre, engine: row.engine, seed: request.seed, attempts: row.attempts,
+                audioBlobId: row.audioBlobId ?? "", size: Int64(row.audioSize ?? 0), contentType: row.audioContentType ?? "audio/wav"),
+                userID: row.userId, in: db)
+        case .failed, .timeout:
+            let topic: Topic<GenerationEnded> = job.state == .timeout ? .generationTimedOut : .generationFailed
+            try ctx.publishAction(topic, GenerationEnded(generationId: row.id, userId: row.userId, error: job.error, attempts: row.attempts),
+                                  userID: row.userId, in: db)
+        case .cancelled:
+            try ctx.publishAction(.generationCancelled, GenerationEnded(generationId: row.id, userId: row.userId), userID: row.userId, in: db)
+        }
+    }
+
+    private func publishProgress(_ row: JobRow, in tx: Database) throws {
+        let queued = row.status == .queued
+        let progress = GenerationProgress(generationId: row.id, status: row.status.rawValue, progress: (row.progress * 1000).rounded() / 1000,
+                                          attempt: row.attempts, nextAttemptAt: queued ? Clock.iso(row.availableAt) : nil,
+                                          error: queued ? row.error : nil)
+        try ctx.publishAction(.generationProgress, progress, userID: row.userId, in: tx)
+    }
+
+    /// Generations stored before they were kernel jobs (an upgrade from the plugin's own queue)
+    /// and not finished: on the kernel's queue now, as queued.
+    func enqueueStored() throws {
+        let waiting = try ctx.db.query(JobRow.self, "SELECT \(JobRow.columns) FROM generation_jobs WHERE job_id IS NULL AND status IN ('queued', 'assigned', 'processing')")
+        for row in waiting {
+            try ctx.db.transaction { tx in
+                let queued = try ctx.jobs.enqueue(RenderJob(generationId: row.id), options: options(engine: row.engine, owner: row.userId, priority: row.priority), in: tx)
+                try tx.exec("UPDATE generation_jobs SET job_id = ?, status = 'queued', lease_id = NULL WHERE id = ?", [.text(queued.id), .text(row.id)])
+            }
+        }
+        if !waiting.isEmpty { ctx.log.info("\(waiting.count) stored generation(s) moved onto the kernel's job queue") }
+    }
+}
