@@ -52,8 +52,15 @@ cat > "$work/plugins.json" <<JSON
                  "config": { "tiers": { "FREE": { "limit": 1000000 } } } },
                { "name": "pool", "library": "Son1kPool" },
                { "name": "lyrics", "library": "Son1kLyrics", "config": { "engines": ["offline"] } },
-               { "name": "voice", "library": "Son1kVoice", "config": { "workers": 1 } } ] }
+               { "name": "voice", "library": "Son1kVoice", "config": { "workers": 1 } },
+               { "name": "tasks", "library": "$BIN/libSon1kTestTasks.so" } ] }
 JSON
+
+# The storage's own limit on this machine: one-insert transactions through the kernel's
+# SQLite storage from one thread, no HTTP (son1k storage-bench).
+read storage_tx storage_concurrent_tx < <("$BIN/son1k" storage-bench --transactions 20000 --threads 8 \
+    | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["single_thread_tx_per_s"], r["concurrent_tx_per_s"])')
+echo "storage: $storage_tx one-insert transactions/s from one thread ($storage_concurrent_tx/s from 8)"
 
 # Start-up to first served request, all plugins loaded.
 start_ns=$(date +%s%N)
@@ -130,6 +137,33 @@ worker_token=$(curl -sf -X POST "$base/api/admin/tokens" -H "Authorization: Bear
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 read queue_jps submit_p50 lease_p50 complete_p50 < <(python3 scripts/bench_queue.py "$base" "$token" "$worker_token" "$JOBS" 4)
 echo "queue: $queue_jps jobs/s (p50 submit $submit_p50 ms, lease $lease_p50 ms, complete $complete_p50 ms)"
+
+# The kernel's queue without HTTP: NOOPS jobs enqueued in one request's transaction, run by the
+# tasks plugin's no-op worker (4 kernel threads), until every one is completed.
+NOOPS=${BENCH_NOOPS:-20000}
+read inprocess_jps inprocess_enqueue_s < <(python3 - "$base" "$token" "$work/data/son1k.db" "$NOOPS" <<'PY'
+import http.client, json, sqlite3, sys, time
+from urllib.parse import urlparse
+base, token, path, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+url = urlparse(base)
+db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+done = lambda: db.execute("SELECT COUNT(*) FROM kernel_jobs WHERE queue = 'tasks.noop' AND state = 'completed'").fetchone()[0]
+before = done()
+conn = http.client.HTTPConnection(url.hostname, url.port, timeout=600)
+started = time.perf_counter()
+conn.request("POST", "/api/tasks/noops", body=json.dumps({"count": count}),
+             headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+r = conn.getresponse(); r.read()
+if r.status != 202: sys.exit(f"enqueue failed: {r.status}")
+enqueued = time.perf_counter() - started
+deadline = started + 600
+while done() - before < count:
+    if time.perf_counter() > deadline: sys.exit("the no-op jobs did not finish in 600 s")
+    time.sleep(0.01)
+print(f"{count / (time.perf_counter() - started):.0f} {enqueued:.2f}")
+PY
+)
+echo "queue in process: $inprocess_jps jobs/s ($NOOPS no-op jobs, enqueued in $inprocess_enqueue_s s)"
 
 # The procedural engine: 30 s of audio per quality, CPU time of one render (single-threaded).
 declare -A rtf cpu
@@ -251,6 +285,8 @@ record_vs_original=$(python3 -c "print(f'{$record_rps / 230:.1f}')")
 pool_ratio=$(ratio "$pool_rps" "$native_rps")
 pool_vs_limits=$(ratio "$pool_rps" "$limits_rps")
 
+storage_ratio=$(ratio "$write_rps" "$storage_tx")
+
 lines=$(cat <<TXT
 native_route: ${native_rps} req/s, p99 ${native_p99} ms   (GET /health)
 swift_plugin_route: ${swift_rps} req/s, p99 ${swift_p99} ms   (GET /api/hello/{name})
@@ -273,6 +309,11 @@ plugin_vs_native_throughput_ratio: ${swift_ratio}
 write_route_fresh_one_connection: ${write_fresh_rps} req/s   (POST /api/hello/greetings, fresh database)
 write_route_after_50k_one_connection: ${write_after_rps} req/s   (the same server after ${writes_done} writes)
 write_route_after_50k_vs_fresh: ${write_after_ratio}
+write_route_vs_native_ratio: ${write_ratio}
+sqlite_single_writer_tx_per_s: ${storage_tx}   (one-insert transactions through the kernel's storage, one thread, no HTTP; ${storage_concurrent_tx}/s from 8 threads)
+write_route_vs_storage_limit: ${storage_ratio}
+queue_jobs_per_second: ${queue_jps}   (HTTP: submit → lease → complete over the worker protocol, ${JOBS} jobs, 4+4 Python client threads)
+queue_inprocess_jobs_per_second: ${inprocess_jps}   (${NOOPS} no-op jobs: enqueue in one transaction → kernel workers → complete, no HTTP per job)
 TXT
 )
 echo "$lines"
@@ -316,6 +357,31 @@ one-connection rate again. A commit must cost what the first one did.
 The write route's ratio to the native route (d)/(a) is ${write_ratio} in this run. (Before
 the commit handler moved out of a \`Mutex\`-held closure, this route fell from 1 498 to 256
 req/s after 32 600 writes; see docs/DECISIONS.md.)
+
+## Write path and job queue
+
+Same run. The storage's own limit is measured first, without HTTP or plugins:
+\`son1k storage-bench --transactions 20000 --threads 8\` opens a fresh database as \`son1k serve\` does
+(WAL, \`synchronous=NORMAL\`, the kernel's writer with group commit) and commits one-row INSERT
+transactions back to back.
+
+| figure | value | baseline in the same run | ratio |
+|---|---|---|---|
+| storage: one-insert transactions, one thread | ${storage_tx} tx/s | — | — |
+| storage: one-insert transactions, 8 threads | ${storage_concurrent_tx} tx/s | one thread | $(ratio "$storage_concurrent_tx" "$storage_tx") |
+| (d) write route, 32 connections | ${write_rps} req/s | (a) native ${native_rps} req/s | **write_route_vs_native_ratio: ${write_ratio}** (target ≥ 0.30) |
+| (d) write route | ${write_rps} req/s | storage, one thread | write_route_vs_storage_limit: ${storage_ratio} |
+| queue over HTTP: submit → lease → complete | ${queue_jps} jobs/s | (d) ${write_rps} req/s | **queue_jobs_per_second: ${queue_jps}** (target ≥ 1000) |
+| queue in process: enqueue → kernel workers → complete | ${inprocess_jps} jobs/s | storage ${storage_tx} tx/s | **queue_inprocess_jobs_per_second: ${inprocess_jps}** (target ≥ 10 000) |
+
+- The write route's transaction (an insert, the \`hello.before_greet\` hook, an update, the
+  \`hello.greeted\` action in the outbox) holds the database's one writer from BEGIN to COMMIT;
+  concurrent ones share a physical commit (group commit, docs/DECISIONS.md), and the outbox's
+  deliveries are recorded one transaction per batch.
+- In process: ${NOOPS} no-op jobs of the tasks test plugin enqueued in one request's transaction
+  (${inprocess_enqueue_s} s of it), then leased ahead in batches by the kernel's runner (4 threads),
+  completed by the kernel in batches; the figure is jobs over the whole time, enqueue included.
+- Over HTTP: \`scripts/bench_queue.py\`, the Python client sharing the two cores with the server.
 
 ## Generation
 

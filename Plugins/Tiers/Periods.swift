@@ -1,4 +1,5 @@
 import Foundation
+import Son1kPluginKit
 
 /// UTC calendar periods: the keys usage is counted under and the instants limits reset at
 /// (daily at 00:00 UTC, monthly on the 1st at 00:00 UTC, hourly on the hour).
@@ -50,31 +51,13 @@ struct Periods: Sendable {
         return ymd(c.year, c.month, c.day) + "T" + pad(s / 3600, 2) + ":" + pad(s % 3600 / 60, 2) + ":" + pad(s % 60, 2) + "Z"
     }
 
-    // MARK: Calendar arithmetic (H. Hinnant's civil_from_days / days_from_civil)
+    // MARK: Calendar arithmetic (the SDK's UTCCalendar)
 
-    static func civil(fromDays z0: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = z0 + 719_468
-        let era = floorDiv(z, 146_097)
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
-    }
-
-    static func days(fromCivil y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = floorDiv(y, 400)
-        let yoe = y - era * 400
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
+    static func civil(fromDays z: Int64) -> (year: Int64, month: Int64, day: Int64) { UTCCalendar.civil(fromDays: z) }
+    static func days(fromCivil y: Int64, _ m: Int64, _ d: Int64) -> Int64 { UTCCalendar.days(fromCivil: y, m, d) }
 
     private static func instant(days: Int64) -> Date { Date(timeIntervalSince1970: Double(days * 86_400)) }
-    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
+    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { UTCCalendar.floorDiv(a, b) }
     private static func ymd(_ y: Int64, _ m: Int64, _ d: Int64) -> String { pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) }
     private static func pad(_ v: Int64, _ width: Int) -> String {
         let s = String(v)

@@ -190,3 +190,11 @@ struct DrainingExample: Plugin {
         runtime.poller.withLock { $0 }?.stop()
     }
 }
+
+/// `UTCCalendar`'s example.
+enum CalendarExamples {
+    static func nextMonth() -> Int64 {
+        let firstOfNextMonth = UTCCalendar.days(fromCivil: 2026, 12, 1)
+        return firstOfNextMonth
+    }
+}

@@ -199,7 +199,8 @@ typedef struct son1k_host_api {
     /**
      * Publish an event. `payload` is JSON `{"user_id": "..."?, "data": {...}}`.
      * HOOK: subscribers run now, in order, inside `txn`; `out` receives `{"data": ...}` as
-     *   modified by them, or SON1K_VETO with `{status, code, detail}`.
+     *   modified by them, or SON1K_VETO with `{status, code, detail}`. Since 1.3 `out` stays
+     *   empty when no plugin subscribes: the payload is unchanged.
      * ACTION: written to the outbox inside `txn` (or on its own when `txn` = 0) and
      *   delivered after commit; `out` receives `{"id": "<event id>"}`.
      */

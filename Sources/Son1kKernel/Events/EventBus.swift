@@ -50,6 +50,11 @@ final class EventBus: Sendable {
 
     func configure(_ subs: Subscriptions) { subscriptions.withLock { $0 = subs } }
 
+    /// True when a running plugin subscribes to the hook `topic`.
+    func hasHookSubscribers(_ topic: String) -> Bool {
+        subscriptions.withLock { $0.hooks[topic]?.contains { $0.status == .running } ?? false }
+    }
+
     /// True when `plugin` subscribes to the action `topic`.
     func subscribes(_ plugin: String, to topic: String) -> Bool {
         subscriptions.withLock { $0.actions[topic]?.contains(plugin) ?? false }
@@ -156,9 +161,13 @@ final class EventBus: Sendable {
                 await wake.wait(timeout: .milliseconds(waitMs))
                 continue
             }
-            await withTaskGroup(of: Void.self) { group in
-                for delivery in batch { group.addTask { await queue.run { self.deliver(delivery) } } }
+            // Each subscriber call on a thread of its own, then every outcome of the batch
+            // recorded in one transaction: one commit per batch, not one per delivery.
+            let outcomes = await withTaskGroup(of: (Delivery, LoadedPlugin.EventOutcome).self) { group in
+                for delivery in batch { group.addTask { await queue.run { (delivery, self.call(delivery)) } } }
+                return await group.reduce(into: []) { $0.append($1) }
             }
+            await queue.run { self.record(outcomes) }
         }
     }
 
@@ -196,39 +205,52 @@ final class EventBus: Sendable {
         return row?["next"]?.int.map(Int64.init)
     }
 
-    func deliver(_ d: Delivery) {
+    /// Hand one delivery to its subscriber.
+    func call(_ d: Delivery) -> LoadedPlugin.EventOutcome {
         let plugin = subscriptions.withLock { $0.plugins[d.subscriber] }
-        let outcome: LoadedPlugin.EventOutcome
-        if let plugin, plugin.status == .running {
-            outcome = plugin.handleEvent(topic: d.record.topic, envelope: d.record.envelope.bytes, txn: 0)
-        } else {
-            outcome = .failed("the subscriber '\(d.subscriber)' is not running")
-        }
-        let attempts = d.attempts + 1
+        guard let plugin, plugin.status == .running else { return .failed("the subscriber '\(d.subscriber)' is not running") }
+        return plugin.handleEvent(topic: d.record.topic, envelope: d.record.envelope.bytes, txn: 0)
+    }
+
+    /// Record what became of deliveries, all in one transaction: delivered, or back in the
+    /// queue after a backoff, or dead-lettered after `eventMaxAttempts`.
+    func record(_ outcomes: [(Delivery, LoadedPlugin.EventOutcome)]) {
         do {
-            switch outcome {
-            case .ok:
-                _ = try storage.execute("UPDATE kernel_deliveries SET status = 'delivered', attempts = ?, delivered_at = ?, last_error = NULL WHERE event_id = ? AND subscriber = ?",
-                                        [.int(Int64(attempts)), .text(Timestamp.now()), .text(d.record.id), .text(d.subscriber)])
-                metrics.increment("son1k_actions_delivered_total", labels: ["topic": d.record.topic, "subscriber": d.subscriber])
-            case .veto(let e):
-                try fail(d, attempts: attempts, error: "\(e.code): \(e.detail)")
-            case .failed(let message):
-                try fail(d, attempts: attempts, error: message)
+            try storage.transaction { tx in
+                for (d, outcome) in outcomes {
+                    let attempts = d.attempts + 1
+                    switch outcome {
+                    case .ok:
+                        _ = try tx.execute("UPDATE kernel_deliveries SET status = 'delivered', attempts = ?, delivered_at = ?, last_error = NULL WHERE event_id = ? AND subscriber = ?",
+                                           [.int(Int64(attempts)), .text(Timestamp.now()), .text(d.record.id), .text(d.subscriber)])
+                    case .veto(let e):
+                        try fail(d, attempts: attempts, error: "\(e.code): \(e.detail)", in: tx)
+                    case .failed(let message):
+                        try fail(d, attempts: attempts, error: message, in: tx)
+                    }
+                }
             }
         } catch {
-            logger.error("cannot record the delivery of \(d.record.id) to \(d.subscriber): \(error)")
+            logger.error("cannot record \(outcomes.count) deliveries: \(error)")
+            return
+        }
+        for (d, outcome) in outcomes {
+            switch outcome {
+            case .ok: metrics.increment("son1k_actions_delivered_total", labels: ["topic": d.record.topic, "subscriber": d.subscriber])
+            case .veto, .failed:
+                let dead = d.attempts + 1 >= settings.eventMaxAttempts
+                metrics.increment(dead ? "son1k_actions_dead_total" : "son1k_actions_retried_total", labels: ["topic": d.record.topic, "subscriber": d.subscriber])
+            }
         }
     }
 
-    private func fail(_ d: Delivery, attempts: Int, error: String) throws {
+    private func fail(_ d: Delivery, attempts: Int, error: String, in tx: any StorageTransaction) throws {
         let dead = attempts >= settings.eventMaxAttempts
         let delay = Int64(settings.eventRetryBaseMilliseconds) << Int64(min(attempts - 1, 20))
         let next = Int64(Date().timeIntervalSince1970 * 1000) + delay
-        _ = try storage.execute("UPDATE kernel_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE event_id = ? AND subscriber = ?",
-                                [.text(dead ? "dead" : "pending"), .int(Int64(attempts)), .int(next), .text(String(error.prefix(500))),
-                                 .text(d.record.id), .text(d.subscriber)])
-        metrics.increment(dead ? "son1k_actions_dead_total" : "son1k_actions_retried_total", labels: ["topic": d.record.topic, "subscriber": d.subscriber])
+        _ = try tx.execute("UPDATE kernel_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE event_id = ? AND subscriber = ?",
+                           [.text(dead ? "dead" : "pending"), .int(Int64(attempts)), .int(next), .text(String(error.prefix(500))),
+                            .text(d.record.id), .text(d.subscriber)])
         if dead { logger.warning("action \(d.record.topic) \(d.record.id) dead-lettered for \(d.subscriber) after \(attempts) attempts: \(error)") }
     }
 

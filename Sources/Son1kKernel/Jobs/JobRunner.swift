@@ -27,6 +27,9 @@ final class JobRunner: @unchecked Sendable {
     private var woken = false
     /// Jobs a thread is working on.
     private let busy = Atomic<Int>(0)
+    /// A moving average of how long a job takes here, in microseconds (starts as "long").
+    private let averageMicros = Atomic<Int>(1_000_000)
+    private var averageSeconds: Double { Double(averageMicros.load(ordering: .relaxed)) / 1e6 }
     private let stopping = Atomic<Bool>(false)
     private let threads = DispatchGroup()
     private let loopDone = DispatchGroup()
@@ -104,7 +107,12 @@ final class JobRunner: @unchecked Sendable {
             if isStopping {
                 if busy.load(ordering: .acquiring) == 0 && readyCount == 0 { return }
             } else {
-                let free = concurrency - busy.load(ordering: .acquiring) - readyCount
+                // Short jobs are leased ahead, many per transaction, so the threads never wait
+                // for the next lease; long ones only as threads come free (a job leased ahead
+                // would spend its time limit waiting, and deny it to other workers).
+                let inFlight = busy.load(ordering: .acquiring) + readyCount
+                let target = averageSeconds < 0.005 ? min(256, concurrency * 16) : concurrency
+                let free = target - inFlight
                 if free > 0, lease(free) == free { continue }
             }
             if Date().timeIntervalSince(lastHeartbeat) >= 1 {
@@ -197,7 +205,11 @@ final class JobRunner: @unchecked Sendable {
             busy.add(1, ordering: .acquiringAndReleasing)
             work.unlock()
             let envelope: JSONValue = ["phase": "run", "job": job.json(withLease: true)]
+            let started = DispatchTime.now()
             let outcome = JobOutcome(answer: plugin.handleJob(envelope: envelope.bytes, txn: 0))
+            let took = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1000)
+            let average = averageMicros.load(ordering: .relaxed)
+            averageMicros.store(average + (took - average) / 8, ordering: .relaxed)
             loopSignal.lock()
             outcomes.append((job, outcome))
             busy.subtract(1, ordering: .acquiringAndReleasing)

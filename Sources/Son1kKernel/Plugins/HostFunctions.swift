@@ -202,6 +202,9 @@ extension HostContext {
         let data = payload["data"]
         if txn == 0 { try OpenTransactions.refuseWriteOutsideTransaction() }
         if Int(kind) == SON1K_EVENT_HOOK {
+            // Nothing subscribes: since ABI 1.3 an empty answer says "unchanged", which spares
+            // both sides encoding and decoding the payload again inside the writer's transaction.
+            if plugin.abiMinor >= 3, !kernel.events.hasHookSubscribers(topic) { return [] }
             let result = try kernel.events.publishHook(topic: topic, userID: userID, data: data, txn: txn, publisher: plugin.name)
             return (["data": result] as JSONValue).bytes
         }

@@ -57,6 +57,8 @@ public final class LoadedPlugin: @unchecked Sendable {
         set { state.withLock { $0 = newValue } }
     }
     var api: UnsafePointer<son1k_plugin_api_t> { library!.api }
+    /// The ABI minor version the plugin was built against.
+    var abiMinor: Int { Int(api.pointee.abi_version & 0xFFFF) }
 
     /// The plugin's `egress_hosts` entries: the hosts `http_fetch` may reach (see ``EgressHost``).
     var egressHosts: [String] { (config["egress_hosts"].array ?? []).compactMap(\.string) }

@@ -10,8 +10,8 @@ public final class SQLiteStorage: Storage, @unchecked Sendable {
     public let dialect = "sqlite"
     let pool: DatabasePool
     let transactionTimeout: Double
-    /// Keeps autocommit writes out while an explicit transaction is open (see SQLiteTransaction).
-    let writeLock = WriteLock()
+    /// The writer's turnstile and group commit (see GroupCommit).
+    let turnstile = GroupCommit()
 
     /// Where single-statement reads run (see ``ReaderPool``).
     private let readers: ReaderPool
@@ -24,7 +24,7 @@ public final class SQLiteStorage: Storage, @unchecked Sendable {
         var config = Configuration()
         config.busyMode = .timeout(5)
         config.foreignKeysEnabled = true
-        // Explicit transactions stay open across writer accesses; `writeLock` makes it safe.
+        // Explicit transactions stay open across writer accesses; `turnstile` makes it safe.
         config.allowsUnsafeTransactions = true
         config.maximumReaderCount = 8
         // WAL with synchronous=NORMAL: a commit survives a crash of the process (the outbox
@@ -45,12 +45,9 @@ public final class SQLiteStorage: Storage, @unchecked Sendable {
         watchdog = TransactionWatchdog(interval: min(1, max(0.05, transactionTimeout / 10)))
     }
 
+    /// One statement as a transaction of its own (which may share a commit with others').
     public func execute(_ sql: String, _ params: [SQLValue]) throws -> StorageChanges {
-        guard writeLock.acquire(timeout: max(transactionTimeout, 5)) else {
-            throw StorageError(kind: .busy, message: "the database writer stayed busy for too long; try again")
-        }
-        defer { writeLock.release() }
-        return try Self.mapErrors { try pool.write { db in try Self.execute(db, sql, params) } }
+        try transaction { tx in try tx.execute(sql, params) }
     }
 
     /// One statement needs no explicit read transaction: SQLite reads it from one snapshot.
@@ -64,7 +61,7 @@ public final class SQLiteStorage: Storage, @unchecked Sendable {
     }
 
     public func begin() throws -> any StorageTransaction {
-        try SQLiteTransaction(pool: pool, writeLock: writeLock, watchdog: watchdog, timeout: transactionTimeout)
+        try SQLiteTransaction(pool: pool, turnstile: turnstile, watchdog: watchdog, timeout: transactionTimeout)
     }
 
     public func close() { try? pool.close() }

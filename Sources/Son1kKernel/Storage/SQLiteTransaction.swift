@@ -7,15 +7,20 @@ import Son1kPluginKit
 /// The plugin ABI begins, uses and commits a transaction through separate calls, while GRDB
 /// hands out the writer connection one closure at a time. With GRDB's
 /// `allowsUnsafeTransactions`, a transaction may stay open between two writer accesses; the
-/// kernel's ``WriteLock`` makes that safe by keeping every other writer out until the
-/// transaction ends. Each statement then runs on the caller's own thread: no thread handoff
-/// per statement (each one cost two wake-ups before).
+/// kernel's ``GroupCommit`` turnstile makes that safe by keeping every other writer out until
+/// this transaction ends. Each statement runs on the caller's own thread: no thread handoff
+/// per statement.
+///
+/// The transaction is a SAVEPOINT inside a physical transaction that several may share
+/// (``GroupCommit``): committing releases the savepoint and returns once the shared COMMIT
+/// happened; rolling back undoes this transaction's writes alone.
 ///
 /// A transaction left open past `timeout` is rolled back and the writer freed, so a plugin
 /// that forgets to commit cannot hold the database forever.
 final class SQLiteTransaction: StorageTransaction, @unchecked Sendable {
     private let pool: DatabasePool
-    private let writeLock: WriteLock
+    private let turnstile: GroupCommit
+    private let group: GroupCommit.Group
     /// Serialises this transaction's statements with its expiry.
     private let lock = NSLock()
     // Guarded by `lock`.
@@ -25,17 +30,18 @@ final class SQLiteTransaction: StorageTransaction, @unchecked Sendable {
 
     private let watchdog: TransactionWatchdog
 
-    init(pool: DatabasePool, writeLock: WriteLock, watchdog: TransactionWatchdog, timeout: Double) throws {
+    init(pool: DatabasePool, turnstile: GroupCommit, watchdog: TransactionWatchdog, timeout: Double) throws {
         self.pool = pool
-        self.writeLock = writeLock
+        self.turnstile = turnstile
         self.watchdog = watchdog
-        guard writeLock.acquire(timeout: max(timeout, 5)) else {
-            throw StorageError(kind: .busy, message: "the database writer stayed busy for too long; try again")
+        group = try turnstile.enter(timeout: max(timeout, 5)) {
+            try SQLiteStorage.mapErrors { try pool.writeWithoutTransaction { db in try db.beginTransaction(.immediate) } }
         }
         do {
-            try SQLiteStorage.mapErrors { try pool.writeWithoutTransaction { db in try db.beginTransaction(.immediate) } }
-        } catch {
-            writeLock.release()
+            try SQLiteStorage.mapErrors { try pool.writeWithoutTransaction { db in try db.execute(sql: "SAVEPOINT son1k_tx") } }
+        } catch let error as StorageError {
+            turnstile.abort(group, error)
+            _ = turnstile.leave(group, contributed: false, commit: { nil }, rollback: { [pool] in Self.endPhysical(pool, commit: false) })
             throw error
         }
         owner = OpenTransactions.currentThread
@@ -45,7 +51,7 @@ final class SQLiteTransaction: StorageTransaction, @unchecked Sendable {
 
     /// Called by the watchdog when the transaction outlived its timeout.
     func expire(after timeout: Double) {
-        finish("rolled back after \(Int(timeout)) s without a commit") { db in try db.rollback() }
+        _ = finish("rolled back after \(Int(timeout)) s without a commit", commit: false)
     }
 
     var isOpen: Bool {
@@ -65,39 +71,74 @@ final class SQLiteTransaction: StorageTransaction, @unchecked Sendable {
     }
 
     func commit() throws {
-        var failure: (any Error)?
-        let ended = finish("committed") { db in
-            do { try db.commit() } catch {
-                failure = error
-                try? db.rollback()
-            }
-        }
-        if let failure { throw SQLiteStorage.classify(failure) }
+        let (ended, failure) = finish("committed", commit: true)
+        if let failure { throw failure }
         if !ended { throw lock.withLock { Self.closedError(state) } }
     }
 
     func rollback() {
-        _ = finish("rolled back") { db in try db.rollback() }
+        _ = finish("rolled back", commit: false)
     }
 
     private func perform<T>(_ body: (GRDB.Database) throws -> T) throws -> T {
         try lock.withLock {
             guard case .open = state else { throw Self.closedError(state) }
-            return try SQLiteStorage.mapErrors { try pool.writeWithoutTransaction(body) }
+            do {
+                return try SQLiteStorage.mapErrors { try pool.writeWithoutTransaction(body) }
+            } catch let error as StorageError {
+                // A failed statement is undone alone; an error that ended the whole physical
+                // transaction (I/O, a full disk) fails everyone who shared it.
+                if (try? pool.writeWithoutTransaction({ !$0.isInsideTransaction })) == true { turnstile.abort(group, error) }
+                throw error
+            }
         }
     }
 
-    /// End the transaction once: run `end`, free the writer. False when it had already ended.
-    @discardableResult
-    private func finish(_ how: String, _ end: (GRDB.Database) throws -> Void) -> Bool {
+    /// End the transaction once: release (or roll back to) its savepoint, leave the writer,
+    /// and for a commit wait for the group's. Returns whether it was still open, and the
+    /// commit's failure.
+    private func finish(_ how: String, commit: Bool) -> (Bool, StorageError?) {
         lock.withLock {
-            guard case .open = state else { return false }
+            guard case .open = state else { return (false, nil) }
             state = .finished(how)
-            try? pool.writeWithoutTransaction { db in try end(db) }
+            var released = false
+            if commit {
+                do {
+                    try SQLiteStorage.mapErrors { try pool.writeWithoutTransaction { db in try db.execute(sql: "RELEASE SAVEPOINT son1k_tx") } }
+                    released = true
+                } catch let error as StorageError {
+                    turnstile.abort(group, error)
+                } catch {}
+            }
+            if !released {
+                try? pool.writeWithoutTransaction { db in
+                    try db.execute(sql: "ROLLBACK TO SAVEPOINT son1k_tx")
+                    try db.execute(sql: "RELEASE SAVEPOINT son1k_tx")
+                }
+            }
             watchdog.clear(self)
-            writeLock.release()
             OpenTransactions.ended(on: owner)
-            return true
+            let failure = turnstile.leave(group, contributed: released, commit: { [pool] in
+                do {
+                    try SQLiteStorage.mapErrors { try pool.writeWithoutTransaction { db in try db.commit() } }
+                    return nil
+                } catch let error as StorageError {
+                    Self.endPhysical(pool, commit: false)
+                    return error
+                } catch {
+                    return StorageError(kind: .failed, message: "\(error)")
+                }
+            }, rollback: { [pool] in Self.endPhysical(pool, commit: false) })
+            if commit && !released { return (true, failure ?? StorageError(kind: .failed, message: "the transaction could not be committed")) }
+            return (true, failure)
+        }
+    }
+
+    /// Ends the physical transaction, if one is still open.
+    private static func endPhysical(_ pool: DatabasePool, commit: Bool) {
+        try? pool.writeWithoutTransaction { db in
+            guard db.isInsideTransaction else { return }
+            if commit { try db.commit() } else { try db.rollback() }
         }
     }
 
@@ -108,17 +149,7 @@ final class SQLiteTransaction: StorageTransaction, @unchecked Sendable {
     }
 }
 
-/// The one writer's turnstile: an open transaction holds it from BEGIN to COMMIT or
-/// ROLLBACK, and autocommit writes take it for one statement. Not tied to a thread: a
-/// transaction may end on another thread than the one that began it.
-final class WriteLock: @unchecked Sendable {
-    private let semaphore = DispatchSemaphore(value: 1)
-
-    func acquire(timeout: Double) -> Bool { semaphore.wait(timeout: .now() + timeout) == .success }
-    func release() { semaphore.signal() }
-}
-
-/// Rolls back the open write transaction (there is at most one: it holds the ``WriteLock``)
+/// Rolls back the open write transaction (there is at most one: it holds the writer)
 /// once it outlives its timeout. One repeating timer per database instead of one timer per
 /// transaction: those cost a wake-up of libdispatch's timer thread each, visible under load.
 final class TransactionWatchdog: @unchecked Sendable {

@@ -20,8 +20,6 @@ extension String {
 
 /// ISO 8601 timestamps in UTC with milliseconds, the one format the kernel stores and serves.
 public enum Timestamp {
-    public static func string(_ date: Date) -> String {
-        Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(date)
-    }
+    public static func string(_ date: Date) -> String { date.iso8601 }
     public static func now() -> String { string(Date()) }
 }

@@ -15,6 +15,7 @@ struct TasksPlugin: Plugin {
                 attempt INTEGER NOT NULL, run_at_ms INTEGER NOT NULL, at_ms INTEGER NOT NULL)
             """),
         .init(3, "CREATE TABLE tasks_failures (event_id TEXT PRIMARY KEY, job_id TEXT NOT NULL, state TEXT NOT NULL)"),
+        .init(4, "CREATE TABLE tasks_notes (key TEXT PRIMARY KEY, part INTEGER NOT NULL)"),
     ]
 
     func register(_ r: inout Registry<NoConfig>) {
@@ -46,6 +47,24 @@ struct TasksPlugin: Plugin {
                 return BatchAnswer(first: ids.first ?? "", last: ids.last ?? "", count: ids.count)
             }
         }
+        // Two rows per request, and on purpose a third that breaks the primary key: the
+        // request then fails and neither of its rows may remain, whoever shared its commit.
+        r.post("/api/tasks/notes", auth: .user, summary: "Write two notes, or fail trying", body: Note.self, returns: NoContent.self) { _, input, ctx in
+            try ctx.db.transaction { tx in
+                try tx.exec("INSERT INTO tasks_notes (key, part) VALUES (?, 1)", [.text(input.key)])
+                try tx.exec("INSERT INTO tasks_notes (key, part) VALUES (?, 2)", [.text(input.key + "-b")])
+                if input.fail { try tx.exec("INSERT INTO tasks_notes (key, part) VALUES (?, 3)", [.text(input.key)]) }
+            }
+            return NoContent()
+        }
+        r.post("/api/tasks/noops", auth: .user, summary: "Enqueue jobs that do nothing (the queue's own cost)", body: Batch.self, returns: BatchAnswer.self, status: 202) { _, input, ctx in
+            guard (1...200_000).contains(input.count) else { throw PluginError.invalid("count", "must be 1 to 200000.") }
+            return try ctx.db.transaction { tx in
+                let ids = try (0..<input.count).map { _ in try ctx.jobs.enqueue(Noop(), in: tx).id }
+                return BatchAnswer(first: ids.first ?? "", last: ids.last ?? "", count: ids.count)
+            }
+        }
+        r.worker(Noop.self, concurrency: 4) { _, _ in }
         r.post("/api/tasks/chores", auth: .user, summary: "Enqueue a chore that misbehaves as asked", body: ChoreRequest.self, returns: JobInfo.self, status: 202) { req, input, ctx in
             try ctx.jobs.enqueue(input.chore, options: .init(queue: input.queue, ownerID: try req.requirePrincipal().id, priority: input.priority ?? 0,
                                                              delay: input.delayS, maxAttempts: input.maxAttempts, timeout: input.timeoutS,
@@ -125,6 +144,17 @@ struct Echo: JobArgs {
     var sleepMs: Int?
     /// A unique key: the same key again returns the job it made.
     var key: String?
+}
+
+/// Nothing to do: the kernel completes it (in a batch with others).
+struct Noop: JobArgs {
+    static let kind = "noop"
+    static let queue = "noop"
+}
+
+struct Note: Codable, Sendable {
+    var key: String
+    var fail: Bool
 }
 
 struct Echoed: Codable, Sendable {

@@ -289,3 +289,39 @@ extension TestKernel {
         }
     }
 }
+
+/// Transactions that share one physical commit stay each other's strangers: a request that
+/// fails (here: a primary key broken on purpose after two good rows) leaves nothing, and every
+/// request answered as written is there in full.
+@Suite struct GroupCommitTests {
+    @Test func thirtyTwoClientsHalfOfThemFailingKeepEveryGoodRequestAndNothingOfTheBadOnes() async throws {
+        let k = try await TestKernel.start([.tasks])
+        defer { k.stop() }
+        let me = try await k.register("writer")
+        let results = try await withThrowingTaskGroup(of: [(String, Bool, Int)].self) { group in
+            for client in 0..<32 {
+                group.addTask {
+                    var mine: [(String, Bool, Int)] = []
+                    for n in 0..<12 {
+                        let key = "c\(client)-\(n)", fail = (client + n) % 2 == 1
+                        let r = try await k.request("POST", "/api/tasks/notes", token: me.token, json: ["key": .string(key), "fail": .bool(fail)])
+                        mine.append((key, fail, r.status))
+                    }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(results.count == 384)
+        let wrong = results.filter { $0.1 ? $0.2 != 409 : $0.2 != 204 }
+        #expect(wrong.isEmpty, "answers other than 204 for good requests and 409 for bad ones: \(wrong.prefix(5))")
+        let stored = try await k.database().read { db in
+            try Row.fetchAll(db, sql: "SELECT key, part FROM tasks_notes").reduce(into: [String: Int]()) { $0[$1["key"]] = $1["part"] }
+        }
+        let good = results.filter { !$0.1 }.map(\.0), bad = results.filter { $0.1 }.map(\.0)
+        let missing = good.filter { stored[$0] != 1 || stored[$0 + "-b"] != 2 }
+        let leaked = bad.filter { stored[$0] != nil || stored[$0 + "-b"] != nil }
+        #expect(missing.isEmpty && leaked.isEmpty, "good requests missing rows: \(missing.prefix(5)); failed requests with rows: \(leaked.prefix(5))")
+        #expect(stored.count == 2 * good.count)
+    }
+}

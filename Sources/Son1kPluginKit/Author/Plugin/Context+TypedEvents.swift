@@ -10,7 +10,8 @@ extension Context {
     /// Publish a typed hook; returns the payload as the subscribers left it.
     @discardableResult
     public func publishHook<P>(_ topic: Topic<P>, _ payload: P, userID: String? = nil, in tx: Database? = nil) throws -> P {
-        let after = try publishHook(topic.name, payload, userID: userID, in: tx)
+        // No subscriber changed it (the kernel answers nothing): the payload as it was.
+        guard let after = try publishHookIfChanged(topic.name, payload, userID: userID, in: tx) else { return payload }
         do { return try JSONValueDecoder.decode(P.self, from: after) } catch let error as DecodingError {
             throw PluginError(status: 500, code: "hook_payload_invalid", detail: "A subscriber of \(topic.name) left a payload that does not fit: \(BodyDecoder.describe(error))")
         }

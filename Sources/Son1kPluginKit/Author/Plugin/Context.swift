@@ -41,7 +41,15 @@ public struct Context<Config: PluginConfig>: Sendable {
     /// receives the subscriber's status.
     @discardableResult
     func publishHook<T: Encodable>(_ topic: String, _ data: T, userID: String? = nil, in tx: Database? = nil) throws -> JSONValue {
+        try publishHookIfChanged(topic, data, userID: userID, in: tx) ?? JSONValue.from(data)
+    }
+
+    /// The payload as the hook's subscribers left it, or nil when the kernel answered nothing:
+    /// no subscriber, so nothing to decode again.
+    func publishHookIfChanged<T: Encodable>(_ topic: String, _ data: T, userID: String?, in tx: Database?) throws -> JSONValue? {
         let out = try publish(SON1K_EVENT_HOOK, topic, data, userID, tx)
+        // Not a ternary: JSONValue takes `nil` as a literal, which would read as JSON null.
+        guard !out.isEmpty else { return nil }
         return try JSONValue.parse(out)["data"]
     }
 
