@@ -72,6 +72,29 @@ struct JobRecord: Sendable {
         finishedAt = ms("finished_at")
     }
 
+    /// The row ``JobStore/insert(_:now:in:)`` just wrote.
+    init(inserted job: NewJob, id: String, now: Int64) {
+        self.id = id
+        plugin = job.plugin
+        queue = job.queue
+        kind = job.kind
+        args = job.args
+        ownerID = job.ownerID
+        state = .queued
+        priority = job.priority
+        runAt = job.runAt ?? now
+        attempt = 0
+        maxAttempts = job.maxAttempts
+        postponements = 0
+        maxPostponements = job.maxPostponements
+        timeoutMs = job.timeoutMs
+        heartbeatTimeoutMs = job.heartbeatTimeoutMs
+        backoffBaseMs = job.backoffBaseMs
+        uniqueKey = job.uniqueKey
+        createdAt = now
+        updatedAt = now
+    }
+
     /// The queue's name within its plugin.
     var shortQueue: String { String(queue.dropFirst(plugin.count + 1)) }
 

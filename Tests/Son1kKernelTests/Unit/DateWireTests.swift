@@ -20,4 +20,11 @@ import Testing
             #expect(Date(iso8601: text)?.epochMs == ms, "\(ms) → \(text)")
         }
     }
+
+    @Test func otherFormsAreStillReadAndImpossibleDatesRefused() {
+        #expect(Date(iso8601: "2026-11-28T09:00:00+01:00")?.epochMs == 1_795_852_800_000, "an offset")
+        #expect(Date(iso8601: "2026-11-28T08:00:00Z")?.epochMs == 1_795_852_800_000, "whole seconds")
+        #expect(Date(iso8601: "2026-11-28 08:00:00") == nil)
+        #expect(Date(iso8601: "") == nil)
+    }
 }

@@ -35,8 +35,41 @@ extension Date {
     /// The instant an ISO 8601 text names, with or without fractional seconds
     /// (`2026-11-22T09:30:00Z`, `2026-11-22T09:30:00.250Z`, `…+01:00`); nil for anything else.
     public init?(iso8601 text: String) {
+        if let ms = Self.canonicalMilliseconds(text) {
+            self.init(epochMs: ms)
+            return
+        }
         guard let date = (try? Self.isoStyle.parse(text)) ?? (try? Self.wholeSeconds.parse(text)) else { return nil }
         self = date
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS[.fff]Z`, the form this system writes, read by arithmetic; nil for
+    /// any other form (an offset, other precision), which the format styles then read.
+    private static func canonicalMilliseconds(_ text: String) -> Int64? {
+        text.utf8.withContiguousStorageIfAvailable { b -> Int64? in
+            guard b.count == 20 || b.count == 24, b[4] == 45, b[7] == 45, b[10] == 84, b[13] == 58, b[16] == 58, b[b.count - 1] == 90 else { return nil }
+            func number(_ from: Int, _ count: Int) -> Int64? {
+                var value: Int64 = 0
+                for i in from..<(from + count) {
+                    let d = b[i] &- 48
+                    guard d < 10 else { return nil }
+                    value = value * 10 + Int64(d)
+                }
+                return value
+            }
+            guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2),
+                  let minute = number(14, 2), let second = number(17, 2), (1...12).contains(month), (1...31).contains(day),
+                  hour < 24, minute < 60, second < 60 else { return nil }
+            var ms: Int64 = 0
+            if b.count == 24 {
+                guard b[19] == 46, let fraction = number(20, 3) else { return nil }
+                ms = fraction
+            }
+            let days = UTCCalendar.days(fromCivil: year, month, day)
+            // A day past the month's end (Feb 30) is not a date: leave it to the format style.
+            guard UTCCalendar.civil(fromDays: days) == (year, month, day) else { return nil }
+            return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + ms
+        } ?? nil
     }
 
     /// A value type: no formatter (and no ICU set-up) per call.

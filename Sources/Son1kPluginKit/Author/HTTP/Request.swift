@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// An HTTP request routed to a plugin. The body is the raw bytes the client sent.
 public struct Request: Sendable {
@@ -139,6 +140,22 @@ package enum BodyDecoder {
 /// property name, word for word as Foundation's `.convertToSnakeCase` splits it (a run of
 /// capitals is one word), so encoding, decoding and config schemas agree.
 package func snakeCase(_ name: String) -> String {
+    // Every field of every value coded goes through here, so the answer is remembered: Swift
+    // names are few, and finding words by Unicode properties cost more than the rest of the
+    // decoding. A name without an ASCII capital needs neither.
+    if !name.utf8.contains(where: { $0 >= 65 && $0 <= 90 || $0 >= 128 }) { return name }
+    if let known = snakeCaseCache.withLock({ $0[name] }) { return known }
+    let converted = convertToSnakeCase(name)
+    snakeCaseCache.withLock { cache in
+        if cache.count >= 20_000 { cache.removeAll(keepingCapacity: true) }
+        cache[name] = converted
+    }
+    return converted
+}
+
+private let snakeCaseCache = Mutex<[String: String]>([:])
+
+private func convertToSnakeCase(_ name: String) -> String {
     guard name.contains(where: \.isUppercase) else { return name }
     let chars = Array(name)
     var words: [ArraySlice<Character>] = []
