@@ -292,6 +292,7 @@ typedef struct son1k_host_api {
      *              timeout_s?, heartbeat_timeout_s?, backoff_base_ms?, max_postponements?,
      *              unique_key?, max_active_per_owner?} → the job (`"duplicate": true` when the
      *              unique key named an existing one). Inside `txn` the job exists only if it commits.
+     *   enqueue_many  the same with `args` an array (no unique_key) → {ids}, in order
      *   get       {id} → the job;  list {queue?, owner_id?, states?, limit?, cursor?} → {jobs, next_cursor}
      *   lease     {queues, kinds?, worker, limit?} → {jobs}: each now `running` with its `lease_id`
      *   heartbeat {worker, job_ids} → {lost}: the ids among `job_ids` the worker no longer holds

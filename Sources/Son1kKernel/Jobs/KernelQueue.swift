@@ -57,6 +57,7 @@ final class KernelQueue: Sendable {
     func perform(_ op: String, _ r: JSONValue, txn: UInt64, plugin: LoadedPlugin) throws -> JSONValue {
         switch op {
         case "enqueue": return try enqueue(r, txn: txn, plugin: plugin)
+        case "enqueue_many": return try enqueueMany(r, txn: txn, plugin: plugin)
         case "get":
             guard let job = try store.get(try EnqueueRequest.string(r, "id"), plugin: plugin.name, in: storage) else { throw notFound(r["id"].string ?? "") }
             return job.json()
@@ -103,6 +104,44 @@ final class KernelQueue: Sendable {
                 wakeAfterCommit(record.queue, handle: handle)
             }
             return record.json(duplicate: duplicate)
+        }
+    }
+
+    /// Many jobs of one kind and the same options in one call (River's InsertMany): one host
+    /// call and one wake-up instead of one per job. Answers their ids, in order.
+    private func enqueueMany(_ r: JSONValue, txn: UInt64, plugin: LoadedPlugin) throws -> JSONValue {
+        let items = r["args"].array ?? []
+        guard (1...100_000).contains(items.count) else { throw EnqueueRequest.invalid("args", "must hold 1 to 100000 jobs' arguments.") }
+        guard r["unique_key"].isNull else {
+            throw EnqueueRequest.invalid("unique_key", "names one job: enqueue jobs with unique keys one at a time.")
+        }
+        let now = self.now
+        var template = r
+        let limit = r["max_active_per_owner"].int
+        template["max_active_per_owner"] = nil
+        let jobs = try items.map { item -> NewJob in
+            template["args"] = item
+            return try EnqueueRequest.read(template, plugin: plugin, maxArgsBytes: settings.jobMaxArgsBytes, now: now)
+        }
+        return try inTransaction(txn, owner: plugin.name) { tx, handle in
+            if let limit, let owner = jobs.first?.ownerID {
+                let active = try tx.query("SELECT COUNT(*) AS n FROM kernel_jobs WHERE plugin = ? AND owner_id = ? AND state IN ('queued', 'running')",
+                                          [.text(plugin.name), .text(owner)]).first?["n"]?.int ?? 0
+                guard active + jobs.count <= limit else {
+                    throw PluginError(status: 429, code: "too_many_active_jobs",
+                                      detail: "There are \(active) jobs queued or running for this user; \(jobs.count) more would pass the limit of \(limit).",
+                                      headers: ["Retry-After": "10"])
+                }
+            }
+            var ids: [JSONValue] = []
+            ids.reserveCapacity(jobs.count)
+            for job in jobs {
+                let (record, _) = try store.insert(job, now: now, in: tx)
+                try changed(record, .enqueued, handle: handle)
+                ids.append(.string(record.id))
+            }
+            if let queue = jobs.first?.queue { wakeAfterCommit(queue, handle: handle) }
+            return ["ids": .array(ids)]
         }
     }
 
