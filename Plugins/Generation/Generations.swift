@@ -221,7 +221,10 @@ struct Generations {
     /// owner (and tiers, the pool) hear of it.
     func apply(_ change: JobChange<RenderJob>) throws {
         let db = ctx.db
-        guard let before = try get(change.args.generationId, in: db) else { return }
+        // The few columns the change needs, not the whole row: this runs inside the writer's
+        // transaction for every change of every job.
+        guard let before = try db.queryOne(Mirror.self, "SELECT id, user_id, status, progress_published, leased_at, worker_id, worker_principal FROM generation_jobs WHERE id = ?",
+                                           [.text(change.args.generationId)]) else { return }
         let job = change.job
         let status: JobStatus = switch job.state {
         case .queued: .queued
@@ -245,20 +248,22 @@ struct Generations {
                   job.state != .running ? .null : .int(change.cause == .leased ? nowMs : before.leasedAt ?? nowMs), .double(progress), .bool(change.cause == .leased),
                   SQLValue(job.error), .int(Int64(job.postponements)),
                   .bool(status == .processing || status == .completed), .text(now), .bool(job.state.isFinal), .text(now), .text(now), .text(before.id)])
-        var row = try get(before.id, in: db)!
+        let update = GenerationProgress(generationId: before.id, status: status.rawValue, progress: (progress * 1000).rounded() / 1000,
+                                        attempt: job.attempt, nextAttemptAt: status == .queued ? job.runAt.iso8601 : nil,
+                                        error: status == .queued ? job.error : nil)
         switch change.cause {
         case .enqueued:
             break
         case .leased, .retrying, .postponed, .lost, .released:
-            try publishProgress(row, in: db)
+            try ctx.publishAction(.generationProgress, update, userID: before.userId, in: db)
         case .progress:
             // Throttled: the first report (now processing) and then each further tenth.
-            if before.status == .assigned || row.progress - row.progressPublished >= 0.1 {
-                try db.exec("UPDATE generation_jobs SET progress_published = ? WHERE id = ?", [.double(row.progress), .text(row.id)])
-                row.progressPublished = row.progress
-                try publishProgress(row, in: db)
+            if before.status == .assigned || progress - before.progressPublished >= 0.1 {
+                try db.exec("UPDATE generation_jobs SET progress_published = ? WHERE id = ?", [.double(progress), .text(before.id)])
+                try ctx.publishAction(.generationProgress, update, userID: before.userId, in: db)
             }
         case .completed:
+            let row = try get(before.id, in: db)!
             let request = try row.job
             let result = try row.result.map { try JSONValue.parse(Array($0.utf8)) } ?? [:]
             try ctx.publishAction(.generationCompleted, GenerationCompleted(
@@ -268,19 +273,22 @@ struct Generations {
                 userID: row.userId, in: db)
         case .failed, .timeout:
             let topic: Topic<GenerationEnded> = job.state == .timeout ? .generationTimedOut : .generationFailed
-            try ctx.publishAction(topic, GenerationEnded(generationId: row.id, userId: row.userId, error: job.error, attempts: row.attempts),
-                                  userID: row.userId, in: db)
+            try ctx.publishAction(topic, GenerationEnded(generationId: before.id, userId: before.userId, error: job.error, attempts: job.attempt),
+                                  userID: before.userId, in: db)
         case .cancelled:
-            try ctx.publishAction(.generationCancelled, GenerationEnded(generationId: row.id, userId: row.userId), userID: row.userId, in: db)
+            try ctx.publishAction(.generationCancelled, GenerationEnded(generationId: before.id, userId: before.userId), userID: before.userId, in: db)
         }
     }
 
-    private func publishProgress(_ row: JobRow, in tx: Database) throws {
-        let queued = row.status == .queued
-        let progress = GenerationProgress(generationId: row.id, status: row.status.rawValue, progress: (row.progress * 1000).rounded() / 1000,
-                                          attempt: row.attempts, nextAttemptAt: queued ? Clock.iso(row.availableAt) : nil,
-                                          error: queued ? row.error : nil)
-        try ctx.publishAction(.generationProgress, progress, userID: row.userId, in: tx)
+    /// What ``apply(_:)`` reads of a generation before changing it.
+    private struct Mirror: Decodable {
+        var id: String
+        var userId: String
+        var status: JobStatus
+        var progressPublished: Double
+        var leasedAt: Int64?
+        var workerId: String?
+        var workerPrincipal: String?
     }
 
     /// Generations stored before they were kernel jobs (an upgrade from the plugin's own queue)
