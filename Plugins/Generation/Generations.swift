@@ -138,7 +138,8 @@ struct Generations {
     /// the named jobs it no longer holds (cancelled, timed out, given to another worker), so it
     /// can stop working on them.
     func heartbeat(_ worker: WorkerIdentity, engines: [String]?, holding: [String]) throws -> [String] {
-        try ctx.db.transaction { tx in
+        guard holding.count <= 1000 else { throw PluginError.invalid("job_ids", "may name at most 1000 jobs.") }
+        return try ctx.db.transaction { tx in
             try WorkerRegistry(ctx: ctx).touch(worker, engines: engines, currentJob: nil, keepJob: true, in: tx)
             let named = holding.isEmpty
                 ? try tx.query(JobIDs.self, "SELECT id, job_id FROM generation_jobs WHERE worker_principal = ? AND worker_id = ? AND status IN ('assigned', 'processing')",

@@ -16,9 +16,9 @@ struct Periods: Sendable {
     init(now: Date) {
         self.now = now
         let seconds = Int64(now.timeIntervalSince1970.rounded(.down))
-        day = Self.floorDiv(seconds, 86_400)
-        hour = Self.floorDiv(seconds, 3_600) - day * 24
-        civil = Self.civil(fromDays: day)
+        day = UTCCalendar.floorDiv(seconds, 86_400)
+        hour = UTCCalendar.floorDiv(seconds, 3_600) - day * 24
+        civil = UTCCalendar.civil(fromDays: day)
     }
 
     var dayKey: String { "d:" + Self.ymd(civil.year, civil.month, civil.day) }
@@ -33,7 +33,7 @@ struct Periods: Sendable {
         case .day: return Self.instant(days: day + 1)
         case .month:
             let (y, m) = civil.month == 12 ? (civil.year + 1, Int64(1)) : (civil.year, civil.month + 1)
-            return Self.instant(days: Self.days(fromCivil: y, m, 1))
+            return Self.instant(days: UTCCalendar.days(fromCivil: y, m, 1))
         }
     }
 
@@ -45,19 +45,13 @@ struct Periods: Sendable {
     /// `2026-04-01T00:00:00Z`.
     static func iso(_ date: Date) -> String {
         let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
-        let d = floorDiv(seconds, 86_400)
-        let c = civil(fromDays: d)
+        let d = UTCCalendar.floorDiv(seconds, 86_400)
+        let c = UTCCalendar.civil(fromDays: d)
         let s = seconds - d * 86_400
         return ymd(c.year, c.month, c.day) + "T" + pad(s / 3600, 2) + ":" + pad(s % 3600 / 60, 2) + ":" + pad(s % 60, 2) + "Z"
     }
 
-    // MARK: Calendar arithmetic (the SDK's UTCCalendar)
-
-    static func civil(fromDays z: Int64) -> (year: Int64, month: Int64, day: Int64) { UTCCalendar.civil(fromDays: z) }
-    static func days(fromCivil y: Int64, _ m: Int64, _ d: Int64) -> Int64 { UTCCalendar.days(fromCivil: y, m, d) }
-
     private static func instant(days: Int64) -> Date { Date(timeIntervalSince1970: Double(days * 86_400)) }
-    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { UTCCalendar.floorDiv(a, b) }
     private static func ymd(_ y: Int64, _ m: Int64, _ d: Int64) -> String { pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) }
     private static func pad(_ v: Int64, _ width: Int) -> String {
         let s = String(v)

@@ -21,11 +21,7 @@ enum EnqueueRequest {
         guard declared.contains(where: { $0.queue == queue && $0.kind == kind }) else {
             throw PluginError(status: 400, code: "unknown_job_kind", detail: "The queue '\(queue)' of '\(plugin.name)' takes no jobs of kind '\(kind)'.")
         }
-        let args = r["args"].bytes
-        guard args.count <= maxArgsBytes else {
-            throw PluginError(status: 413, code: "job_args_too_large",
-                              detail: "The job's arguments are \(args.count) bytes; the limit is \(maxArgsBytes). Pass ids, not documents.")
-        }
+        let args = try Self.args(r["args"], maxBytes: maxArgsBytes)
         var runAt: Int64?
         if let delay = r["delay_s"].double {
             guard delay >= 0, delay.isFinite else { throw invalid("delay_s", "must be 0 or more seconds, not \(delay).") }
@@ -50,12 +46,26 @@ enum EnqueueRequest {
             guard maxActive >= 1 else { throw invalid("max_active_per_owner", "must be 1 or more.") }
             guard owner != nil else { throw invalid("max_active_per_owner", "needs owner_id: it counts that owner's jobs.") }
         }
-        return NewJob(plugin: plugin.name, queue: "\(plugin.name).\(queue)", kind: kind, args: String(decoding: args, as: UTF8.self),
+        return NewJob(plugin: plugin.name, queue: "\(plugin.name).\(queue)", kind: kind, args: args,
                       ownerID: owner, priority: priority, runAt: runAt, maxAttempts: maxAttempts, maxPostponements: maxPostponements,
                       timeoutMs: timeoutMs, heartbeatTimeoutMs: heartbeatMs, backoffBaseMs: backoff, uniqueKey: uniqueKey,
                       maxActivePerOwner: maxActive)
     }
 
+    /// The most job ids one call (a heartbeat) may name.
+    static let maxIDsPerCall = 1000
+
+    /// A job's arguments as stored, within the size limit.
+    static func args(_ value: JSONValue, maxBytes: Int) throws -> String {
+        let bytes = value.bytes
+        guard bytes.count <= maxBytes else {
+            throw PluginError(status: 413, code: "job_args_too_large",
+                              detail: "The job's arguments are \(bytes.count) bytes; the limit is \(maxBytes). Pass ids, not documents.")
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A required, non-empty string field.
     static func string(_ r: JSONValue, _ field: String) throws -> String {
         guard let s = r[field].string, !s.isEmpty else { throw invalid(field, "is required.") }
         return s

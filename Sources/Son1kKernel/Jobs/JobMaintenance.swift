@@ -49,18 +49,10 @@ final class JobMaintenance: Sendable {
                 changed += apply(job) { tx in
                     try self.queue.store.end(job.id, lease: job.leaseID ?? "", as: .timeout,
                                              error: "The attempt ran longer than \(Self.seconds(job.timeoutMs)) s.", now: self.queue.now, in: tx)
-                } cause: { _ in .timeout }
+                        .map { ($0, .timeout) }
+                }
             }
-            for job in silent {
-                let message = "The worker \(job.worker ?? "?") stopped sending heartbeats."
-                changed += apply(job) { tx in
-                    if job.attempt < job.maxAttempts {
-                        return try self.queue.store.requeue(job.id, lease: job.leaseID ?? "", runAt: self.queue.now, error: message,
-                                                            refund: false, postponed: false, now: self.queue.now, in: tx)
-                    }
-                    return try self.queue.store.end(job.id, lease: job.leaseID ?? "", as: .failed, error: message, now: self.queue.now, in: tx)
-                } cause: { $0.state == .queued ? .lost : .failed }
-            }
+            for job in silent { changed += lose(job, because: "The worker \(job.worker ?? "?") stopped sending heartbeats.") }
         } catch {
             queue.logger.error("jobs: the reaper cannot read the queue: \(error)")
         }
@@ -74,19 +66,22 @@ final class JobMaintenance: Sendable {
         guard queue.storage.dialect == "sqlite" else { return }
         do {
             let orphans = try queue.store.orphans(notOf: queue.boot, in: queue.storage)
-            for job in orphans {
-                _ = apply(job) { tx in
-                    let message = "The server stopped while the attempt ran."
-                    if job.attempt < job.maxAttempts {
-                        return try self.queue.store.requeue(job.id, lease: job.leaseID ?? "", runAt: self.queue.now, error: message,
-                                                            refund: false, postponed: false, now: self.queue.now, in: tx)
-                    }
-                    return try self.queue.store.end(job.id, lease: job.leaseID ?? "", as: .failed, error: message, now: self.queue.now, in: tx)
-                } cause: { $0.state == .queued ? .lost : .failed }
-            }
+            for job in orphans { _ = lose(job, because: "The server stopped while the attempt ran.") }
             if !orphans.isEmpty { queue.logger.notice("jobs: \(orphans.count) job(s) the previous start was running went back to the queue") }
         } catch {
             queue.logger.error("jobs: cannot recover the previous start's jobs: \(error)")
+        }
+    }
+
+    /// A job whose worker is gone: back to the queue while attempts remain, else failed.
+    private func lose(_ job: JobRecord, because message: String) -> Int {
+        apply(job) { tx in
+            let now = self.queue.now
+            if job.attempt < job.maxAttempts {
+                return try self.queue.store.requeue(job.id, lease: job.leaseID ?? "", runAt: now, error: message, refund: false,
+                                                    postponed: false, now: now, in: tx).map { ($0, .lost) }
+            }
+            return try self.queue.store.end(job.id, lease: job.leaseID ?? "", as: .failed, error: message, now: now, in: tx).map { ($0, .failed) }
         }
     }
 
@@ -99,24 +94,20 @@ final class JobMaintenance: Sendable {
         }
     }
 
-    /// One job's change in a transaction of its own, with its change handler; 1 when it changed.
-    private func apply(_ job: JobRecord, _ change: @escaping (any StorageTransaction) throws -> JobRecord?,
-                       cause: @escaping (JobRecord) -> JobChangeCause) -> Int {
+    /// One job's change in a transaction of its own, with its change handler; 1 when it changed
+    /// (nil from `change`: its lease had moved on, nothing to do).
+    private func apply(_ job: JobRecord, _ change: (any StorageTransaction) throws -> (JobRecord, JobChangeCause)?) -> Int {
         do {
             return try queue.inTransaction(0, owner: job.plugin) { tx, handle in
-                guard let changed = try change(tx) else { return 0 }
-                try queue.changed(changed, cause(changed), handle: handle)
-                if changed.state == .queued { transactionsWake(changed.queue, handle) }
+                guard let (changed, cause) = try change(tx) else { return 0 }
+                try queue.changed(changed, cause, handle: handle)
+                if changed.state == .queued { queue.wakeAfterCommit(changed.queue, handle: handle) }
                 return 1
             }
         } catch {
             queue.logger.error("jobs: cannot update \(job.id): \(error)")
             return 0
         }
-    }
-
-    private func transactionsWake(_ name: String, _ handle: UInt64) {
-        queue.transactions.afterCommit(handle) { [queue] in queue.wake(name) }
     }
 
     private static func seconds(_ ms: Int64) -> String {

@@ -65,6 +65,9 @@ final class KernelQueue: Sendable {
         case "lease": return try lease(r, txn: txn, plugin: plugin)
         case "heartbeat":
             let ids = (r["job_ids"].array ?? []).compactMap(\.string)
+            guard ids.count <= EnqueueRequest.maxIDsPerCall else {
+                throw EnqueueRequest.invalid("job_ids", "may name at most \(EnqueueRequest.maxIDsPerCall) jobs.")
+            }
             let worker = try EnqueueRequest.string(r, "worker")
             let lost = try inTransaction(txn, owner: plugin.name) { tx, _ in try store.heartbeat(worker: worker, plugin: plugin.name, ids: ids, now: now, in: tx) }
             return ["lost": .array(lost.map { .string($0) })]
@@ -119,9 +122,13 @@ final class KernelQueue: Sendable {
         var template = r
         let limit = r["max_active_per_owner"].int
         template["max_active_per_owner"] = nil
+        template["args"] = items[0]
+        // The options are the batch's: checked once; then each job's arguments alone.
+        let first = try EnqueueRequest.read(template, plugin: plugin, maxArgsBytes: settings.jobMaxArgsBytes, now: now)
         let jobs = try items.map { item -> NewJob in
-            template["args"] = item
-            return try EnqueueRequest.read(template, plugin: plugin, maxArgsBytes: settings.jobMaxArgsBytes, now: now)
+            var job = first
+            job.args = try EnqueueRequest.args(item, maxBytes: settings.jobMaxArgsBytes)
+            return job
         }
         return try inTransaction(txn, owner: plugin.name) { tx, handle in
             if let limit, let owner = jobs.first?.ownerID {
@@ -176,6 +183,7 @@ final class KernelQueue: Sendable {
         guard !worker.hasPrefix("kernel/") else { throw PluginError.invalid("worker", "must not start with 'kernel/' (the kernel's own workers).") }
         let limit = min(max(r["limit"].int ?? 1, 1), 100)
         let kinds = r["kinds"].array?.compactMap(\.string)
+        guard (kinds?.count ?? 0) <= 32 else { throw PluginError.invalid("kinds", "must name at most 32 kinds.") }
         let jobs = try leaseJobs(queues: queues.map { "\(plugin.name).\($0)" }, kinds: kinds, worker: worker, limit: limit, txn: txn, owner: plugin.name)
         return ["jobs": .array(jobs.map { $0.json(withLease: true) })]
     }
@@ -343,7 +351,7 @@ final class KernelQueue: Sendable {
     }
 
     /// Wake the kernel's workers of `queue` once `handle` commits.
-    private func wakeAfterCommit(_ queue: String, handle: UInt64) {
+    func wakeAfterCommit(_ queue: String, handle: UInt64) {
         transactions.afterCommit(handle) { [weak self] in self?.wake(queue) }
     }
 

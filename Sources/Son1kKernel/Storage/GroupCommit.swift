@@ -79,7 +79,7 @@ final class GroupCommit: @unchecked Sendable {
         do {
             try begin()
         } catch {
-            hand(over: nil)
+            releaseWriter()
             throw error
         }
         let fresh = Group()
@@ -109,7 +109,7 @@ final class GroupCommit: @unchecked Sendable {
         if flush { group = nil }
         turn.unlock()
         guard flush else {
-            hand(over: nil)
+            releaseWriter()
             return contributed ? joined.wait() : nil
         }
         let error: StorageError?
@@ -123,11 +123,12 @@ final class GroupCommit: @unchecked Sendable {
             error = commit()
         }
         joined.finish(error)
-        hand(over: nil)
+        releaseWriter()
         return contributed ? error : nil
     }
 
-    private func hand(over _: Group?) {
+    /// Let the next waiter take the writer.
+    private func releaseWriter() {
         turn.lock()
         held = false
         turn.signal()

@@ -41,7 +41,7 @@ final class SQLiteTransaction: StorageTransaction, @unchecked Sendable {
             try SQLiteStorage.mapErrors { try pool.writeWithoutTransaction { db in try db.execute(sql: "SAVEPOINT son1k_tx") } }
         } catch let error as StorageError {
             turnstile.abort(group, error)
-            _ = turnstile.leave(group, contributed: false, commit: { nil }, rollback: { [pool] in Self.endPhysical(pool, commit: false) })
+            _ = turnstile.leave(group, contributed: false, commit: { nil }, rollback: { [pool] in Self.rollbackPhysical(pool) })
             throw error
         }
         owner = OpenTransactions.currentThread
@@ -123,22 +123,21 @@ final class SQLiteTransaction: StorageTransaction, @unchecked Sendable {
                     try SQLiteStorage.mapErrors { try pool.writeWithoutTransaction { db in try db.commit() } }
                     return nil
                 } catch let error as StorageError {
-                    Self.endPhysical(pool, commit: false)
+                    Self.rollbackPhysical(pool)
                     return error
                 } catch {
                     return StorageError(kind: .failed, message: "\(error)")
                 }
-            }, rollback: { [pool] in Self.endPhysical(pool, commit: false) })
+            }, rollback: { [pool] in Self.rollbackPhysical(pool) })
             if commit && !released { return (true, failure ?? StorageError(kind: .failed, message: "the transaction could not be committed")) }
             return (true, failure)
         }
     }
 
-    /// Ends the physical transaction, if one is still open.
-    private static func endPhysical(_ pool: DatabasePool, commit: Bool) {
+    /// Rolls back the physical transaction, if one is still open.
+    private static func rollbackPhysical(_ pool: DatabasePool) {
         try? pool.writeWithoutTransaction { db in
-            guard db.isInsideTransaction else { return }
-            if commit { try db.commit() } else { try db.rollback() }
+            if db.isInsideTransaction { try db.rollback() }
         }
     }
 
