@@ -43,9 +43,28 @@ final class EventBus: Sendable {
         transactions.onCommit { [weak self] events in self?.didCommit(events) }
     }
 
-    /// Topics look like `plugin.noun_verb`.
+    /// Topics look like `plugin.noun_verb`: two or more dot-separated segments, each a
+    /// lowercase letter followed by lowercase letters, digits or underscores
+    /// (`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$`). Checked on every publish, so by a scan of
+    /// the bytes: building the regular expression cost more than the rest of the publish.
     static func isValidTopic(_ topic: String) -> Bool {
-        topic.range(of: #"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"#, options: .regularExpression) != nil
+        var segments = 0
+        var atSegmentStart = true
+        for byte in topic.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"):
+                atSegmentStart = false
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"):
+                if atSegmentStart { return false }
+            case UInt8(ascii: "."):
+                if atSegmentStart { return false }
+                segments += 1
+                atSegmentStart = true
+            default:
+                return false
+            }
+        }
+        return !atSegmentStart && segments >= 1
     }
 
     func configure(_ subs: Subscriptions) { subscriptions.withLock { $0 = subs } }
@@ -115,18 +134,22 @@ final class EventBus: Sendable {
             }
         }
         metrics.increment("son1k_events_published_total", labels: ["kind": "action", "topic": topic])
+        // The dispatcher wakes only for an action somebody receives: waking it for every
+        // commit cost two outbox queries and four thread hops per write request.
         if txn != 0 {
             try write(transactions.get(txn))
             transactions.recordAction(record, in: txn)
+            if !subscribers.isEmpty { transactions.afterCommit(txn) { [wake] in wake.signal() } }
         } else {
             try storage.transaction(write)
+            if !subscribers.isEmpty { wake.signal() }
             didCommit([record])
         }
         return record.id
     }
 
+    /// Tell the listeners (the WebSocket stream) about committed actions.
     private func didCommit(_ events: [EventRecord]) {
-        wake.signal()
         for listener in listeners.withLock({ $0 }) { listener(events) }
     }
 
@@ -140,35 +163,51 @@ final class EventBus: Sendable {
 
     /// Deliver due actions until the task is cancelled, or, after ``finishWhenIdle()``, until
     /// nothing is due. Blocking work (the outbox, the subscribers) runs on `queue`, like
-    /// request handlers.
+    /// request handlers: one hop there per batch (read, deliver, record), not one per step.
     func runDispatcher(queue: DispatchQueue) async {
         while !Task.isCancelled {
-            let (batch, nextDue): ([Delivery], Int64?)
+            let nextDue: Int64?
             do {
-                (batch, nextDue) = try await queue.run {
-                    let due = try self.dueDeliveries(limit: 64)
-                    return (due, due.isEmpty ? try self.earliestPending() : nil)
-                }
+                guard let idle = try await queue.run({ try self.deliverDueBatch(limit: 64, on: queue) }) else { continue }
+                nextDue = idle.nextDue
             } catch {
                 if Task.isCancelled { return }
                 logger.error("event dispatcher cannot read the outbox: \(error)")
-                (batch, nextDue) = ([], nil)
+                nextDue = nil
             }
-            if batch.isEmpty {
-                if finishing.load(ordering: .acquiring) { return }
-                let now = Int64(Date().timeIntervalSince1970 * 1000)
-                let waitMs = nextDue.map { min(max($0 - now, 1), 5000) } ?? 5000
-                await wake.wait(timeout: .milliseconds(waitMs))
-                continue
-            }
-            // Each subscriber call on a thread of its own, then every outcome of the batch
-            // recorded in one transaction: one commit per batch, not one per delivery.
-            let outcomes = await withTaskGroup(of: (Delivery, LoadedPlugin.EventOutcome).self) { group in
-                for delivery in batch { group.addTask { await queue.run { (delivery, self.call(delivery)) } } }
-                return await group.reduce(into: []) { $0.append($1) }
-            }
-            await queue.run { self.record(outcomes) }
+            if finishing.load(ordering: .acquiring) { return }
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let waitMs = nextDue.map { min(max($0 - now, 1), 5000) } ?? 5000
+            await wake.wait(timeout: .milliseconds(waitMs))
         }
+    }
+
+    /// What the dispatcher found when nothing was due: when the next pending delivery is.
+    struct Idle: Sendable { var nextDue: Int64? }
+
+    /// Deliver one batch of due actions and record every outcome in one transaction (one
+    /// commit per batch, not one per delivery). Each subscriber call of a batch runs on a
+    /// thread of its own (a slow subscriber does not hold up the others); a batch of one is
+    /// delivered right here. Returns nil after a batch, or what is pending when none was due.
+    func deliverDueBatch(limit: Int, on queue: DispatchQueue) throws -> Idle? {
+        let batch = try dueDeliveries(limit: limit)
+        if batch.isEmpty { return Idle(nextDue: try earliestPending()) }
+        let outcomes: [(Delivery, LoadedPlugin.EventOutcome)]
+        if batch.count == 1 {
+            outcomes = [(batch[0], call(batch[0]))]
+        } else {
+            let results = Mutex([LoadedPlugin.EventOutcome?](repeating: nil, count: batch.count))
+            let group = DispatchGroup()
+            for (i, delivery) in batch.enumerated().dropFirst() {
+                queue.async(group: group) { let outcome = self.call(delivery); results.withLock { $0[i] = outcome } }
+            }
+            let first = call(batch[0])
+            group.wait()
+            results.withLock { $0[0] = first }
+            outcomes = results.withLock { r in zip(batch, r).map { ($0, $1 ?? .failed("not delivered")) } }
+        }
+        record(outcomes)
+        return nil
     }
 
     /// Shutdown: deliver what is due now, then let ``runDispatcher(queue:)`` return. Deliveries

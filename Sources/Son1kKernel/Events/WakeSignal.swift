@@ -8,16 +8,21 @@ final class WakeSignal: Sendable {
         var pending = false
         var waiter: CheckedContinuation<Void, Never>?
         var generation = 0
+        /// The task that ends the current wait at its timeout; cancelled when a signal ends
+        /// it first, so a busy loop does not leave one sleeping timer behind per wait.
+        var timer: Task<Void, Never>?
     }
 
     private let state = Mutex(State())
 
     func signal() {
-        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            guard let w = s.waiter else { s.pending = true; return nil }
+        let (waiter, timer) = state.withLock { s -> (CheckedContinuation<Void, Never>?, Task<Void, Never>?) in
+            guard let w = s.waiter else { s.pending = true; return (nil, nil) }
             s.waiter = nil
-            return w
+            defer { s.timer = nil }
+            return (w, s.timer)
         }
+        timer?.cancel()
         waiter?.resume()
     }
 
@@ -30,15 +35,23 @@ final class WakeSignal: Sendable {
                 return s.generation
             }
             guard let generation else { continuation.resume(); return }
-            Task {
+            let timer = Task {
                 try? await Task.sleep(for: timeout)
                 let waiter = self.state.withLock { s -> CheckedContinuation<Void, Never>? in
                     guard s.generation == generation, let w = s.waiter else { return nil }
                     s.waiter = nil
+                    s.timer = nil
                     return w
                 }
                 waiter?.resume()
             }
+            // The wait may already have been ended by a signal (or its timer) in between.
+            let stale = state.withLock { s -> Bool in
+                guard s.generation == generation, s.waiter != nil else { return true }
+                s.timer = timer
+                return false
+            }
+            if stale { timer.cancel() }
         }
     }
 }

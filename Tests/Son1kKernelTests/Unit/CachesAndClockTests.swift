@@ -18,6 +18,16 @@ import Testing
         #expect(cached.violation(in: "SELECT * FROM kernel_users") != nil)
     }
 
+    @Test func topicsAreCheckedByTheDocumentedGrammar() {
+        for good in ["hello.greeted", "a.b", "tiers.usage_recorded", "queue.job_completed", "x1.y_2.z3", "p.a_"] {
+            #expect(EventBus.isValidTopic(good), "\(good)")
+        }
+        for bad in ["", "hello", "Hello.greeted", "hello.", ".greeted", "hello..greeted", "1a.b", "a._b", "a.1b",
+                    "hello.greeted!", "hello greeted.x", "héllo.greeted", "a.b-c", "_a.b"] {
+            #expect(!EventBus.isValidTopic(bad), "\(bad)")
+        }
+    }
+
     @Test func principalsAreKeptForTheTTLAndDroppedOnDemand() throws {
         let cache = PrincipalCache(ttlSeconds: 60)
         let calls = Mutex(0)
