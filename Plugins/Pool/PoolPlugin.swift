@@ -81,12 +81,13 @@ public struct PoolPlugin: Plugin {
     ]
 
     public func register(_ r: inout Registry<Config>) {
-        // Delivered at least once: the item's unique generation id makes a second delivery a no-op.
-        r.onAction(.generationCompleted) { event, ctx in
+        // Database work only (and reads of other plugins' services), so delivered inside the
+        // delivery's transaction; the item's unique generation id keeps a replay a no-op too.
+        r.onAction(.generationCompleted, transactional: true) { event, ctx in
             try Contributions(ctx: ctx).autoShare(event)
         }
         // The song's audio is gone with it: it leaves the pool (claims keep their own copies).
-        r.onAction(.generationDeleted) { event, ctx in
+        r.onAction(.generationDeleted, transactional: true) { event, ctx in
             try Contributions(ctx: ctx).withdraw(generationID: event.payload.generationId)
         }
         registerRoutes(&r)

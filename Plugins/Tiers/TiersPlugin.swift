@@ -96,14 +96,15 @@ public struct TiersPlugin: Plugin {
             job.priority = max(state.tier.priority, job.priority)
             return .replace(job)
         }
-        // A generation that ends without a song gives its slot back.
+        // A generation that ends without a song gives its slot back. These handlers only
+        // write counters: delivered inside the delivery's transaction, exactly once.
         for topic: Topic<GenerationEnded> in [.generationFailed, .generationCancelled, .generationTimedOut] {
-            r.onAction(topic) { event, ctx in try quota(ctx).release(event.payload.generationId) }
+            r.onAction(topic, transactional: true) { event, ctx in try quota(ctx).release(event.payload.generationId) }
         }
-        r.onAction(.generationCompleted) { event, ctx in
+        r.onAction(.generationCompleted, transactional: true) { event, ctx in
             try quota(ctx).confirm(event.payload.generationId, size: event.payload.size)
         }
-        r.onAction(.generationDeleted) { event, ctx in
+        r.onAction(.generationDeleted, transactional: true) { event, ctx in
             try quota(ctx).free(event.payload.generationId)
         }
         r.onAction(.subscriptionChanged) { event, ctx in

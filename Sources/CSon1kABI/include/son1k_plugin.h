@@ -353,7 +353,10 @@ typedef struct son1k_plugin_api {
      * `{"id","topic","kind","occurred_at","user_id","data"}` (borrowed). For a hook, `txn` is
      * the publisher's transaction (use it for every write so a veto rolls them back) and
      * `out` may receive `{"data": ...}` to replace the payload, or, with SON1K_VETO,
-     * `{status, code, detail}`. For an action `txn` is 0; return non-OK to be retried.
+     * `{status, code, detail}`. For an action `txn` is 0 and a non-OK return is retried —
+     * unless the subscription is declared `"transactional": true`: then `txn` is the kernel's
+     * delivery transaction, which also records the delivery (write in it, never commit or
+     * roll it back; a non-OK return takes back this delivery's writes and is retried).
      */
     son1k_status_t (*handle_event)(const char *topic, size_t topic_len, const char *envelope,
                                    size_t envelope_len, son1k_txn_t txn, son1k_buffer_t *out);

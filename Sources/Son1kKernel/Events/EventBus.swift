@@ -14,12 +14,21 @@ import Synchronization
 /// subscriber) in the publisher's transaction, so they exist exactly when its writes do.
 /// After commit the dispatcher delivers each at least once, retrying failures with
 /// exponential backoff and dead-lettering after `eventMaxAttempts`. Pending deliveries
-/// survive a crash: the dispatcher finds them in the table after a restart.
+/// survive a crash: the dispatcher finds them in the table after a restart. A subscription
+/// declared `transactional` is delivered inside a kernel transaction that records the
+/// delivery too (one commit for a batch of them): exactly once.
 final class EventBus: Sendable {
     struct Subscriptions: Sendable {
         var hooks: [String: [LoadedPlugin]] = [:]
         var actions: [String: [String]] = [:]
+        /// The action subscriptions delivered inside the delivery's transaction.
+        var transactional: Set<Subscriber> = []
         var plugins: [String: LoadedPlugin] = [:]
+    }
+
+    struct Subscriber: Hashable, Sendable {
+        var plugin: String
+        var topic: String
     }
 
     let storage: any Storage
@@ -185,29 +194,62 @@ final class EventBus: Sendable {
     /// What the dispatcher found when nothing was due: when the next pending delivery is.
     struct Idle: Sendable { var nextDue: Int64? }
 
-    /// Deliver one batch of due actions and record every outcome in one transaction (one
-    /// commit per batch, not one per delivery). Each subscriber call of a batch runs on a
-    /// thread of its own (a slow subscriber does not hold up the others); a batch of one is
-    /// delivered right here. Returns nil after a batch, or what is pending when none was due.
+    /// Deliver one batch of due actions. Transactional subscriptions are delivered here, in
+    /// one transaction that records their outcomes (``deliverInTransaction(_:)``); every other
+    /// delivery runs on a thread of its own meanwhile (a slow subscriber does not hold up the
+    /// others), and one transaction records those outcomes: one commit per batch, not one per
+    /// delivery. Returns nil after a batch, or what is pending when none was due.
     func deliverDueBatch(limit: Int, on queue: DispatchQueue) throws -> Idle? {
         let batch = try dueDeliveries(limit: limit)
         if batch.isEmpty { return Idle(nextDue: try earliestPending()) }
-        let outcomes: [(Delivery, LoadedPlugin.EventOutcome)]
-        if batch.count == 1 {
-            outcomes = [(batch[0], call(batch[0]))]
-        } else {
-            let results = Mutex([LoadedPlugin.EventOutcome?](repeating: nil, count: batch.count))
-            let group = DispatchGroup()
-            for (i, delivery) in batch.enumerated().dropFirst() {
-                queue.async(group: group) { let outcome = self.call(delivery); results.withLock { $0[i] = outcome } }
-            }
-            let first = call(batch[0])
-            group.wait()
-            results.withLock { $0[0] = first }
-            outcomes = results.withLock { r in zip(batch, r).map { ($0, $1 ?? .failed("not delivered")) } }
+        let joined = subscriptions.withLock { s in batch.map { s.transactional.contains(Subscriber(plugin: $0.subscriber, topic: $0.record.topic)) } }
+        let inTransaction = zip(batch, joined).filter { $0.1 }.map(\.0)
+        let separate = zip(batch, joined).filter { !$0.1 }.map(\.0)
+        // With nothing to deliver in a transaction, this thread makes the first separate delivery.
+        let inline = inTransaction.isEmpty ? 1 : 0
+        let outcomes = Mutex([LoadedPlugin.EventOutcome](repeating: .failed("not delivered"), count: separate.count))
+        let group = DispatchGroup()
+        for (i, delivery) in separate.enumerated().dropFirst(inline) {
+            queue.async(group: group) { let outcome = self.call(delivery); outcomes.withLock { $0[i] = outcome } }
         }
-        record(outcomes)
+        if inline == 1, let first = separate.first {
+            let outcome = call(first)
+            outcomes.withLock { $0[0] = outcome }
+        } else {
+            deliverInTransaction(inTransaction)
+        }
+        group.wait()
+        if !separate.isEmpty { record(Array(zip(separate, outcomes.withLock { $0 }))) }
         return nil
+    }
+
+    /// Deliver to transactional subscribers inside one kernel transaction, each delivery in a
+    /// savepoint of its own (a failing one takes back only its own writes, and the actions it
+    /// published), and record the outcomes in it: a subscriber's writes and its delivered
+    /// mark commit together. If the transaction cannot commit, nothing of it stays and the
+    /// deliveries are made again.
+    private func deliverInTransaction(_ batch: [Delivery]) {
+        var outcomes: [(Delivery, LoadedPlugin.EventOutcome)] = []
+        do {
+            let handle = try transactions.begin(owner: "kernel.events")
+            do {
+                for delivery in batch {
+                    let point = try transactions.savepoint(handle)
+                    let outcome = call(delivery, txn: handle)
+                    if case .ok = outcome { try transactions.release(point, in: handle) } else { try transactions.rollback(to: point, in: handle) }
+                    outcomes.append((delivery, outcome))
+                }
+                try recordOutcomes(outcomes, in: transactions.get(handle))
+                try transactions.commit(handle)
+            } catch {
+                transactions.rollback(handle)
+                throw error
+            }
+        } catch {
+            logger.error("cannot deliver \(batch.count) actions in a transaction: \(error)")
+            return
+        }
+        count(outcomes)
     }
 
     /// Shutdown: deliver what is due now, then let ``runDispatcher(queue:)`` return. Deliveries
@@ -244,35 +286,43 @@ final class EventBus: Sendable {
         return row?["next"]?.int.map(Int64.init)
     }
 
-    /// Hand one delivery to its subscriber.
-    func call(_ d: Delivery) -> LoadedPlugin.EventOutcome {
+    /// Hand one delivery to its subscriber: inside the transaction `txn`, or outside any (0).
+    func call(_ d: Delivery, txn: UInt64 = 0) -> LoadedPlugin.EventOutcome {
         let plugin = subscriptions.withLock { $0.plugins[d.subscriber] }
         guard let plugin, plugin.status == .running else { return .failed("the subscriber '\(d.subscriber)' is not running") }
-        return plugin.handleEvent(topic: d.record.topic, envelope: d.record.envelope.bytes, txn: 0)
+        return plugin.handleEvent(topic: d.record.topic, envelope: d.record.envelope.bytes, txn: txn)
     }
 
-    /// Record what became of deliveries, all in one transaction: delivered, or back in the
-    /// queue after a backoff, or dead-lettered after `eventMaxAttempts`.
+    /// Record what became of deliveries, all in one transaction.
     func record(_ outcomes: [(Delivery, LoadedPlugin.EventOutcome)]) {
         do {
-            try storage.transaction { tx in
-                for (d, outcome) in outcomes {
-                    let attempts = d.attempts + 1
-                    switch outcome {
-                    case .ok:
-                        _ = try tx.execute("UPDATE kernel_deliveries SET status = 'delivered', attempts = ?, delivered_at = ?, last_error = NULL WHERE event_id = ? AND subscriber = ?",
-                                           [.int(Int64(attempts)), .text(Timestamp.now()), .text(d.record.id), .text(d.subscriber)])
-                    case .veto(let e):
-                        try fail(d, attempts: attempts, error: "\(e.code): \(e.detail)", in: tx)
-                    case .failed(let message):
-                        try fail(d, attempts: attempts, error: message, in: tx)
-                    }
-                }
-            }
+            try storage.transaction { tx in try recordOutcomes(outcomes, in: tx) }
         } catch {
             logger.error("cannot record \(outcomes.count) deliveries: \(error)")
             return
         }
+        count(outcomes)
+    }
+
+    /// What became of each delivery: delivered, or back in the queue after a backoff, or
+    /// dead-lettered after `eventMaxAttempts`.
+    private func recordOutcomes(_ outcomes: [(Delivery, LoadedPlugin.EventOutcome)], in tx: any StorageTransaction) throws {
+        for (d, outcome) in outcomes {
+            let attempts = d.attempts + 1
+            switch outcome {
+            case .ok:
+                _ = try tx.execute("UPDATE kernel_deliveries SET status = 'delivered', attempts = ?, delivered_at = ?, last_error = NULL WHERE event_id = ? AND subscriber = ?",
+                                   [.int(Int64(attempts)), .text(Timestamp.now()), .text(d.record.id), .text(d.subscriber)])
+            case .veto(let e):
+                try fail(d, attempts: attempts, error: "\(e.code): \(e.detail)", in: tx)
+            case .failed(let message):
+                try fail(d, attempts: attempts, error: message, in: tx)
+            }
+        }
+    }
+
+    /// The metrics of recorded outcomes.
+    private func count(_ outcomes: [(Delivery, LoadedPlugin.EventOutcome)]) {
         for (d, outcome) in outcomes {
             switch outcome {
             case .ok: metrics.increment("son1k_actions_delivered_total", labels: ["topic": d.record.topic, "subscriber": d.subscriber])

@@ -214,7 +214,10 @@ public final class PluginManager: @unchecked Sendable {
             subs.hooks[topic] = names.compactMap { byName[$0] }.filter { $0.status == .running }
         }
         for p in plugins where p.status == .running {
-            for sub in p.manifest?.subscriptions ?? [] where sub.kind == .action { subs.actions[sub.topic, default: []].append(p.name) }
+            for sub in p.manifest?.subscriptions ?? [] where sub.kind == .action {
+                subs.actions[sub.topic, default: []].append(p.name)
+                if sub.transactional { subs.transactional.insert(.init(plugin: p.name, topic: sub.topic)) }
+            }
         }
         return subs
     }

@@ -13,6 +13,8 @@ final class TransactionTable: Sendable {
         var actions: [EventRecord] = []
         /// Run once it committed (wake-ups for what it made due, e.g. the job queue's workers).
         var afterCommit: [@Sendable () -> Void] = []
+        /// Savepoints opened so far (their names are numbered).
+        var savepoints = 0
     }
 
     private let storage: any Storage
@@ -62,6 +64,43 @@ final class TransactionTable: Sendable {
     /// Run `body` once `handle` commits (never when it rolls back).
     func afterCommit(_ handle: UInt64, _ body: @escaping @Sendable () -> Void) {
         entries.withLock { $0[handle]?.afterCommit.append(body) }
+    }
+
+    /// A point inside an open transaction to come back to: a SQL savepoint, and how much it
+    /// had published by then (so that rolling back also forgets the actions published since).
+    struct Savepoint {
+        fileprivate let name: String
+        fileprivate let actions: Int
+        fileprivate let afterCommit: Int
+    }
+
+    /// Open a savepoint in `handle` (nested ones each get a name of their own).
+    func savepoint(_ handle: UInt64) throws -> Savepoint {
+        let tx = try get(handle)
+        let point = entries.withLock { e -> Savepoint? in
+            guard let entry = e[handle] else { return nil }
+            defer { e[handle]?.savepoints += 1 }
+            return Savepoint(name: "son1k_sp\(entry.savepoints)", actions: entry.actions.count, afterCommit: entry.afterCommit.count)
+        }
+        guard let point else { throw PluginError(status: 500, code: "transaction_closed", detail: "Transaction \(handle) is not open.") }
+        _ = try tx.execute("SAVEPOINT \(point.name)", [])
+        return point
+    }
+
+    /// Keep what was done since `point` (it commits with the transaction).
+    func release(_ point: Savepoint, in handle: UInt64) throws {
+        _ = try get(handle).execute("RELEASE SAVEPOINT \(point.name)", [])
+    }
+
+    /// Undo what was done since `point`, and forget what was published since.
+    func rollback(to point: Savepoint, in handle: UInt64) throws {
+        let tx = try get(handle)
+        _ = try tx.execute("ROLLBACK TO SAVEPOINT \(point.name)", [])
+        _ = try tx.execute("RELEASE SAVEPOINT \(point.name)", [])
+        entries.withLock { e in
+            e[handle]?.actions.removeSubrange(point.actions...)
+            e[handle]?.afterCommit.removeSubrange(point.afterCommit...)
+        }
     }
 
     func commit(_ handle: UInt64) throws {

@@ -202,7 +202,8 @@ package final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
     }
 
     /// Hand an event to the plugin's subscriber of its topic, if it has one. A hook runs
-    /// with `db` bound to the publisher's transaction `txn`; an action returns `.continue`.
+    /// with `db` bound to the publisher's transaction `txn`, a transactional action to the
+    /// delivery's (otherwise `txn` is 0); an action returns `.continue`.
     package func deliver(_ event: Event, txn: UInt64) throws -> HookOutcome {
         guard let context else { throw Self.notSetUp }
         switch event.kind {
@@ -210,7 +211,7 @@ package final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
             guard let hook = registry.hooks[event.topic] else { return .continue }
             return try hook.handler(event, context.bound(to: txn))
         case .action:
-            try registry.actions[event.topic]?.handler(event, context)
+            try registry.actions[event.topic]?.handler(event, txn == 0 ? context : context.bound(to: txn))
             return .continue
         }
     }

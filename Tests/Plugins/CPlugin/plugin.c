@@ -30,7 +30,7 @@ static const char MANIFEST[] =
     "{\"method\":\"GET\",\"path\":\"/api/cplugin/hello\",\"auth\":\"public\",\"summary\":\"A greeting from C\"},"
     "{\"method\":\"POST\",\"path\":\"/api/cplugin/exercise\",\"auth\":\"admin\",\"summary\":\"Call every host function\"},"
     "{\"method\":\"GET\",\"path\":\"/api/cplugin/log\",\"auth\":\"public\",\"summary\":\"Actions received\"}],"
-    "\"subscriptions\":[{\"topic\":\"hello.greeted\",\"kind\":\"action\"},{\"topic\":\"cplugin.tick\",\"kind\":\"action\"}],"
+    "\"subscriptions\":[{\"topic\":\"hello.greeted\",\"kind\":\"action\",\"transactional\":true},{\"topic\":\"cplugin.tick\",\"kind\":\"action\"}],"
     "\"services\":[\"cplugin.echo\"],"
     "\"migrations\":[{\"version\":1,\"sql\":\"CREATE TABLE cplugin_log (event_id TEXT PRIMARY KEY, topic TEXT NOT NULL)\"}]}";
 
@@ -206,9 +206,12 @@ static son1k_status_t c_handle_request(const son1k_request_t *req, son1k_respons
     }
 }
 
+/* hello.greeted is subscribed `transactional`: `txn` is the kernel's delivery transaction,
+ * so the log row and the delivery's record commit together. A greeting of "refused-by-c" is
+ * logged and then refused: the kernel must take the row back with the refusal. */
 static son1k_status_t c_handle_event(const char *topic, size_t topic_len, const char *envelope, size_t len, son1k_txn_t txn,
                                      son1k_buffer_t *out) {
-    (void)txn; (void)out;
+    (void)out;
     char id[128] = {0}, params[400];
     const char *p = memmem(envelope, len, "\"id\":\"", 6);
     if (!p) return SON1K_ERR_INVALID;
@@ -218,9 +221,10 @@ static son1k_status_t c_handle_event(const char *topic, size_t topic_len, const 
     memcpy(id, p, n);
     snprintf(params, sizeof params, "[\"%s\",\"%.*s\"]", id, (int)topic_len, topic);
     son1k_buffer_t result = {0};
-    son1k_status_t s = host->db_exec(ctx, 0, LIT("INSERT INTO cplugin_log (event_id, topic) VALUES (?, ?) ON CONFLICT (event_id) DO NOTHING"),
+    son1k_status_t s = host->db_exec(ctx, txn, LIT("INSERT INTO cplugin_log (event_id, topic) VALUES (?, ?) ON CONFLICT (event_id) DO NOTHING"),
                                      params, strlen(params), &result);
     host->free_buffer(&result);
+    if (s == SON1K_OK && memmem(envelope, len, "\"name\":\"refused-by-c\"", 21)) return SON1K_ERR_FAILED;
     return s;
 }
 

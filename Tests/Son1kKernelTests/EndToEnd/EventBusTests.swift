@@ -51,6 +51,44 @@ import Testing
         #expect(faultyItems[0]["name"] == "Ann")
     }
 
+    /// The C plugin subscribes to `hello.greeted` transactionally and refuses "refused-by-c"
+    /// after writing its log row; faulty subscribes the ordinary way. Greetings posted at once
+    /// land in shared delivery batches.
+    @Test func aTransactionalSubscriberCommitsWithItsDeliveryAndARefusalTakesBackOnlyItsWrites() async throws {
+        let k = try await TestKernel.start([.hello, .cplugin, .faulty()], kernel: ["events": ["max_attempts": 2, "retry_base_ms": 10]])
+        defer { k.stop() }
+        let user = try await k.register("tess")
+        let names = (0..<24).map { $0 % 4 == 0 ? "refused-by-c" : "guest \($0)" }
+        let created = try await withThrowingTaskGroup(of: JSONValue.self) { group in
+            for name in names { group.addTask { try await k.request("POST", "/api/hello/greetings", token: user.token, json: ["name": .string(name)]).json } }
+            return try await group.reduce(into: [JSONValue]()) { $0.append($1) }
+        }
+        #expect(created.count == 24 && created.allSatisfy { $0["id"].int != nil })
+        let admin = try await k.adminToken()
+        let deliveries = try await poll("every delivery to be settled") { () -> [JSONValue]? in
+            let items = try await k.request("GET", "/api/admin/events?topic=hello.greeted&limit=100", token: admin).json["items"].array ?? []
+            return items.count == 48 && items.allSatisfy({ $0["status"] != "pending" }) ? items : nil
+        }
+        let refusedIDs = try await Set(k.request("GET", "/api/admin/events?topic=hello.greeted&status=dead&limit=100", token: admin)
+            .json["items"].array?.compactMap(\.["event_id"].string) ?? [])
+        let c = deliveries.filter { $0["subscriber"] == "cplugin" }
+        // Each accepted delivery was recorded once, on its first attempt; each refusal twice, then dead.
+        #expect(c.filter { $0["status"] == "delivered" }.count == 18)
+        #expect(c.filter { $0["status"] == "delivered" }.allSatisfy { $0["attempts"] == 1 })
+        #expect(c.filter { $0["status"] == "dead" }.count == 6)
+        #expect(c.filter { $0["status"] == "dead" }.allSatisfy { $0["attempts"] == 2 })
+        // The refused deliveries' rows are gone with them; every accepted one's row is there.
+        let logged = Set(try await k.request("GET", "/api/cplugin/log").json["items"].array?
+            .filter { $0["topic"] == "hello.greeted" }.compactMap(\.["event_id"].string) ?? [])
+        let accepted = Set(c.filter { $0["status"] == "delivered" }.compactMap(\.["event_id"].string))
+        #expect(logged == accepted)
+        #expect(logged.isDisjoint(with: refusedIDs) && refusedIDs.count == 6)
+        // The ordinary subscriber of the same batches received every greeting.
+        #expect(deliveries.filter { $0["subscriber"] == "faulty" && $0["status"] == "delivered" }.count == 24)
+        let received = try await k.request("GET", "/api/faulty/received").json["items"].array ?? []
+        #expect(received.count == 24)
+    }
+
     @Test func aFailingSubscriberIsRetriedThenDeadLetteredAndListedForAdmins() async throws {
         let k = try await TestKernel.start([.hello, .faulty(["fail_actions": true])], kernel: ["events": ["max_attempts": 3, "retry_base_ms": 10]])
         defer { k.stop() }

@@ -1,9 +1,11 @@
 /// Subscriptions and services that declare their payload types (``Topic``, ``Service``).
 extension Registry {
     /// Subscribe to an action whose payload is `P`: called with it decoded, after the
-    /// publisher committed, at least once per event id.
-    public mutating func onAction<P>(_ topic: Topic<P>, _ handler: @escaping @Sendable (TypedEvent<P>, Context<Config>) throws -> Void) {
-        onAction(topic.name) { event, ctx in try handler(try event.typed(P.self), ctx) }
+    /// publisher committed, at least once per event id — exactly once when `transactional`
+    /// (inside the delivery's transaction; see ``onAction(_:transactional:_:)``).
+    public mutating func onAction<P>(_ topic: Topic<P>, transactional: Bool = false,
+                                     _ handler: @escaping @Sendable (TypedEvent<P>, Context<Config>) throws -> Void) {
+        onAction(topic.name, transactional: transactional) { event, ctx in try handler(try event.typed(P.self), ctx) }
     }
 
     /// Subscribe to a hook whose payload is `P`: run inside the publisher's transaction; return

@@ -102,9 +102,16 @@ public struct Registry<Config: PluginConfig> {
 
     /// Subscribe to an action: delivered after the publisher committed, at least once
     /// (use `event.id` to stay idempotent). Throw to have it retried with backoff.
-    mutating func onAction(_ topic: String, _ handler: @escaping ActionHandler) {
+    ///
+    /// `transactional`: the handler runs inside the kernel's delivery transaction (`ctx.db`
+    /// is bound to it, and `ctx.db.transaction` joins it), which also records the delivery:
+    /// its writes and the delivered mark commit together, so a handler that returns is never
+    /// run again for that event, and one that throws leaves no write behind. Many deliveries
+    /// share one commit, so this is also the cheap way to deliver. The database's writer is
+    /// held meanwhile: keep such a handler to database work (no outbound calls, no blobs).
+    mutating func onAction(_ topic: String, transactional: Bool = false, _ handler: @escaping ActionHandler) {
         if actions[topic] != nil { problems.append("the action handler for '\(topic)' is registered twice") }
-        actions[topic] = (SubscriptionSpec(topic: topic, kind: .action), handler)
+        actions[topic] = (SubscriptionSpec(topic: topic, kind: .action, transactional: transactional), handler)
     }
 
     /// Offer a service other plugins reach with `ctx.call(name, input)`.

@@ -8,23 +8,40 @@ package struct SubscriptionSpec: Codable, Sendable, Hashable {
     package var before: [String]
     /// Plugins whose hook handler for this topic must run before this one.
     package var after: [String]
+    /// Actions only: delivered inside the kernel's delivery transaction, which
+    /// records the delivery too. See ``Registry/onAction(_:transactional:_:)``.
+    package var transactional: Bool
 
-    package init(topic: String, kind: EventKind, priority: Int = 0, before: [String] = [], after: [String] = []) {
+    package init(topic: String, kind: EventKind, priority: Int = 0, before: [String] = [], after: [String] = [], transactional: Bool = false) {
         self.topic = topic
         self.kind = kind
         self.priority = priority
         self.before = before
         self.after = after
+        self.transactional = transactional
     }
 
-    enum CodingKeys: String, CodingKey { case topic, kind, priority, before, after }
+    enum CodingKeys: String, CodingKey { case topic, kind, priority, before, after, transactional }
 
-    /// Only `topic` and `kind` are required; ordering fields default to none.
+    /// Only `topic` and `kind` are required; ordering fields default to none, `transactional`
+    /// to false (as every plugin built before it expects).
     package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(topic: try c.decode(String.self, forKey: .topic), kind: try c.decode(EventKind.self, forKey: .kind),
                   priority: try c.decodeIfPresent(Int.self, forKey: .priority) ?? 0,
                   before: try c.decodeIfPresent([String].self, forKey: .before) ?? [],
-                  after: try c.decodeIfPresent([String].self, forKey: .after) ?? [])
+                  after: try c.decodeIfPresent([String].self, forKey: .after) ?? [],
+                  transactional: try c.decodeIfPresent(Bool.self, forKey: .transactional) ?? false)
+    }
+
+    /// `transactional` is written only when set, so manifests without it read as before.
+    package func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(topic, forKey: .topic)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(priority, forKey: .priority)
+        try c.encode(before, forKey: .before)
+        try c.encode(after, forKey: .after)
+        if transactional { try c.encode(true, forKey: .transactional) }
     }
 }
