@@ -34,16 +34,19 @@ struct Generations {
             let priority = min(100, max(-100, hooked.priority))
             let now = nowMs, iso = Clock.iso(now)
             let engine = ctx.config.defaultEngine
+            // The job first, so the row is written once, with its job id; and the row is built
+            // here rather than read back: this runs while the writer is held.
+            let queued = try ctx.jobs.enqueue(RenderJob(generationId: String(id)), options: options(engine: engine, owner: userID, priority: priority), in: tx)
+            let row = JobRow(id: String(id), userId: userID, status: .queued, priority: priority, engine: engine,
+                             request: String(decoding: try JSONEncoder().encode(job), as: UTF8.self), attempts: 0,
+                             maxAttempts: ctx.config.maxAttempts, availableAt: now, progress: 0, progressPublished: 0,
+                             createdMs: now, createdAt: Date(epochMs: now), updatedAt: Date(epochMs: now), jobId: queued.id)
             try tx.exec("""
                 INSERT INTO generation_jobs (id, user_id, status, priority, engine, request, attempts, max_attempts, available_at,
-                    progress, progress_published, created_ms, created_at, updated_at)
-                VALUES (?, ?, 'queued', ?, ?, ?, 0, ?, ?, 0, 0, ?, ?, ?)
-                """, [.text(String(id)), .text(userID), .int(Int64(priority)), .text(engine),
-                      .text(String(decoding: try JSONEncoder().encode(job), as: UTF8.self)), .int(Int64(ctx.config.maxAttempts)),
-                      .int(now), .int(now), .text(iso), .text(iso)])
-            let queued = try ctx.jobs.enqueue(RenderJob(generationId: String(id)), options: options(engine: engine, owner: userID, priority: priority), in: tx)
-            try tx.exec("UPDATE generation_jobs SET job_id = ? WHERE id = ?", [.text(queued.id), .text(String(id))])
-            let row = try get(String(id), in: tx)!
+                    progress, progress_published, created_ms, created_at, updated_at, job_id)
+                VALUES (?, ?, 'queued', ?, ?, ?, 0, ?, ?, 0, 0, ?, ?, ?, ?)
+                """, [.text(row.id), .text(userID), .int(Int64(priority)), .text(engine), .text(row.request), .int(Int64(row.maxAttempts)),
+                      .int(now), .int(now), .text(iso), .text(iso), .text(queued.id)])
             try ctx.publishAction(.generationQueued, GenerationQueued(generationId: row.id, userId: userID, status: row.status.rawValue,
                                                                       priority: row.priority, engine: row.engine, quality: SongQuality(job.quality),
                                                                       durationS: job.durationS, createdAt: row.createdAt.iso8601), userID: userID, in: tx)
@@ -221,6 +224,8 @@ struct Generations {
     /// A change of a render job, inside the transaction that made it: the row follows, and the
     /// owner (and tiers, the pool) hear of it.
     func apply(_ change: JobChange<RenderJob>) throws {
+        // A new job's row is written by the transaction that enqueued it (``create(_:for:)``).
+        if change.cause == .enqueued { return }
         let db = ctx.db
         // The few columns the change needs, not the whole row: this runs inside the writer's
         // transaction for every change of every job.
