@@ -147,22 +147,35 @@ public final class TestHost<P: Plugin>: @unchecked Sendable {
     }
 
     /// Deliver an action whose payload is given as raw JSON: for payloads no type can hold,
-    /// such as one that lacks a field.
+    /// such as one that lacks a field. A `transactional` subscriber runs inside a transaction,
+    /// as the kernel's delivery does: what it wrote is rolled back when it throws.
     public func deliver(_ topic: String, data: JSONValue, userID: String? = nil, id: String? = nil) throws {
         let event = Event(id: id ?? state.newID("evt"), topic: topic, kind: .action, occurredAt: clock.now.iso8601, userID: userID, data: data)
-        _ = try driver.deliver(event, txn: 0)
+        guard driver.manifest.subscriptions.contains(where: { $0.kind == .action && $0.topic == topic && $0.transactional }) else {
+            _ = try driver.deliver(event, txn: 0)
+            return
+        }
+        try inTransaction { txn in _ = try driver.deliver(event, txn: txn) }
     }
 
     /// Run the plugin's subscriber of a hook inside a transaction of its own, as if another
     /// plugin published it: returns the payload as the subscriber left it; a veto is thrown
     /// (and the transaction rolled back).
     public func publishHook<T>(_ topic: Topic<T>, _ payload: T, userID: String? = nil) throws -> T {
-        let txn = try state.database.begin()
-        do {
+        try inTransaction { txn in
             let event = Event(id: state.newID("evt"), topic: topic.name, kind: .hook, occurredAt: clock.now.iso8601, userID: userID,
                               data: try JSONValueEncoder.encode(payload))
-            var result = payload
-            if case .replace(let data) = try driver.deliver(event, txn: txn) { result = try JSONValueDecoder.decode(T.self, from: data) }
+            if case .replace(let data) = try driver.deliver(event, txn: txn) { return try JSONValueDecoder.decode(T.self, from: data) }
+            return payload
+        }
+    }
+
+    /// Run `body` in a transaction of the test database: committed (with the actions it
+    /// published) when it returns, rolled back when it throws.
+    private func inTransaction<R>(_ body: (UInt64) throws -> R) throws -> R {
+        let txn = try state.database.begin()
+        do {
+            let result = try body(txn)
             try state.database.commit(txn)
             state.committed(txn)
             return result
