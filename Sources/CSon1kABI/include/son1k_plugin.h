@@ -190,10 +190,12 @@ typedef struct son1k_host_api {
      */
     son1k_status_t (*db_begin)(son1k_host_ctx_t *ctx, son1k_txn_t *txn, son1k_buffer_t *out);
 
-    /** Commit; pending actions published in it are delivered afterwards. */
+    /** Commit; pending actions published in it are delivered afterwards. Only a transaction
+     *  the plugin began itself: one it was lent (a hook's, a transactional delivery's, a job's)
+     *  answers SON1K_ERR_DENIED, and so does rolling it back. */
     son1k_status_t (*db_commit)(son1k_host_ctx_t *ctx, son1k_txn_t txn, son1k_buffer_t *out);
 
-    /** Roll back; actions published in it are discarded. Always ends the transaction. */
+    /** Roll back; actions published in it are discarded. Always ends a transaction the plugin began. */
     son1k_status_t (*db_rollback)(son1k_host_ctx_t *ctx, son1k_txn_t txn);
 
     /**

@@ -38,20 +38,25 @@ enum HostFunctions {
                 let host = HostContext.from(ctx)
                 return host.answer(out) {
                     try OpenTransactions.refuseWriteOutsideTransaction()
-                    txn?.pointee = try host.kernel.transactions.begin(owner: host.plugin.name)
+                    txn?.pointee = try host.kernel.transactions.begin(owner: host.plugin.name, plugin: host.plugin.name)
                     return []
                 }
             },
             db_commit: { ctx, txn, out in
                 let host = HostContext.from(ctx)
                 return host.answer(out) {
+                    try host.kernel.transactions.checkEnd(txn, by: host.plugin.name)
                     try host.kernel.transactions.commit(txn)
                     return []
                 }
             },
             db_rollback: { ctx, txn in
-                HostContext.from(ctx).kernel.transactions.rollback(txn)
-                return Int32(SON1K_OK)
+                let host = HostContext.from(ctx)
+                return host.answer(nil) {
+                    try host.kernel.transactions.checkEnd(txn, by: host.plugin.name)
+                    host.kernel.transactions.rollback(txn)
+                    return []
+                }
             },
             publish: { ctx, txn, kind, topic, topicLen, payload, payloadLen, out in
                 let host = HostContext.from(ctx)

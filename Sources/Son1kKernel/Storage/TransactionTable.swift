@@ -10,6 +10,9 @@ final class TransactionTable: Sendable {
     struct Entry {
         var transaction: any StorageTransaction
         var owner: String
+        /// The plugin that began it through the ABI, and so may end it; nil when the kernel
+        /// began it (a hook chain's, a delivery batch's, a job's) and only lends it out.
+        var plugin: String?
         var actions: [EventRecord] = []
         /// Run once it committed (wake-ups for what it made due, e.g. the job queue's workers).
         var afterCommit: [@Sendable () -> Void] = []
@@ -39,14 +42,27 @@ final class TransactionTable: Sendable {
         committed.withLock { $0 = CommitHandler(handler) }
     }
 
-    func begin(owner: String) throws -> UInt64 {
+    /// Begin a transaction. `plugin`: the plugin that began it itself (`db_begin`), the only
+    /// one allowed to commit or roll it back through the ABI.
+    func begin(owner: String, plugin: String? = nil) throws -> UInt64 {
         let tx = try storage.begin()
         let handle = nextHandle.withLock { h in
             defer { h += 1 }
             return h
         }
-        entries.withLock { $0[handle] = Entry(transaction: tx, owner: owner) }
+        entries.withLock { $0[handle] = Entry(transaction: tx, owner: owner, plugin: plugin) }
         return handle
+    }
+
+    /// Refuses a plugin's commit or rollback of a transaction it did not begin: one lent to it
+    /// (a hook's publisher's, a delivery's, a job's) is ended by whoever began it.
+    func checkEnd(_ handle: UInt64, by plugin: String) throws {
+        let began = entries.withLock { e -> String?? in e[handle].map { $0.plugin } }
+        guard case .some(let owner) = began else { return }   // not open: commit/rollback say so
+        guard owner == plugin else {
+            throw PluginError(status: 403, code: "transaction_not_yours",
+                              detail: "Transaction \(handle) was lent to the plugin '\(plugin)'; only the one that began it ends it.")
+        }
     }
 
     func get(_ handle: UInt64) throws -> any StorageTransaction {

@@ -219,6 +219,13 @@ static son1k_status_t c_handle_event(const char *topic, size_t topic_len, const 
     size_t n = strcspn(p, "\"");
     if (n >= sizeof id) return SON1K_ERR_INVALID;
     memcpy(id, p, n);
+    if (txn) {
+        /* A lent transaction is the kernel's to end: committing or rolling it back is refused. */
+        son1k_buffer_t refusal = {0};
+        son1k_status_t c = host->db_commit(ctx, txn, &refusal);
+        host->free_buffer(&refusal);
+        if (c != SON1K_ERR_DENIED || host->db_rollback(ctx, txn) != SON1K_ERR_DENIED) return SON1K_ERR_FAILED;
+    }
     snprintf(params, sizeof params, "[\"%s\",\"%.*s\"]", id, (int)topic_len, topic);
     son1k_buffer_t result = {0};
     son1k_status_t s = host->db_exec(ctx, txn, LIT("INSERT INTO cplugin_log (event_id, topic) VALUES (?, ?) ON CONFLICT (event_id) DO NOTHING"),
