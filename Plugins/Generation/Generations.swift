@@ -128,10 +128,13 @@ struct Generations {
         let unknown = engines.filter { !GenerationPlugin.engineNames.contains($0) }
         guard unknown.isEmpty else { throw PluginError.invalid("engines", "names unknown engines: \(unknown.joined(separator: ", ")).") }
         return try ctx.db.transaction { tx in
+            // Only the columns the lease hands out: this runs while the writer is held.
             guard let job = try ctx.jobs.lease(queues: engines, worker: worker.name, limit: 1, in: tx).first,
-                  let lease = job.leaseId, let row = try get(try job.args(as: RenderJob.self).generationId, in: tx) else { return nil }
+                  let lease = job.leaseId,
+                  let row = try tx.queryOne(Stored.self, "SELECT id, engine, request FROM generation_jobs WHERE id = ?",
+                                            [.text(try job.args(as: RenderJob.self).generationId)]) else { return nil }
             try WorkerRegistry(ctx: ctx).touch(worker, engines: engines, currentJob: row.id, in: tx)
-            return JobLease(id: row.id, leaseId: lease, engine: row.engine, attempt: job.attempt, job: try row.job,
+            return JobLease(id: row.id, leaseId: lease, engine: row.engine, attempt: job.attempt, job: try EngineJob(stored: row.request),
                             timeoutS: ctx.config.timeoutS, heartbeatIntervalS: ctx.config.heartbeatIntervalS)
         }
     }
@@ -229,7 +232,7 @@ struct Generations {
         let db = ctx.db
         // The few columns the change needs, not the whole row: this runs inside the writer's
         // transaction for every change of every job.
-        guard let before = try db.queryOne(Mirror.self, "SELECT id, user_id, status, progress_published, leased_at, worker_id, worker_principal FROM generation_jobs WHERE id = ?",
+        guard let before = try db.queryOne(Mirror.self, "SELECT id, user_id, engine, status, progress_published, leased_at, worker_id, worker_principal FROM generation_jobs WHERE id = ?",
                                            [.text(change.args.generationId)]) else { return }
         let job = change.job
         let status: JobStatus = switch job.state {
@@ -269,14 +272,15 @@ struct Generations {
                 try ctx.publishAction(.generationProgress, update, userID: before.userId, in: db)
             }
         case .completed:
-            let row = try get(before.id, in: db)!
-            let request = try row.job
-            let result = try row.result.map { try JSONValue.parse(Array($0.utf8)) } ?? [:]
+            guard let song = try db.queryOne(Song.self, "SELECT request, result, audio_blob_id, audio_size, audio_content_type FROM generation_jobs WHERE id = ?",
+                                             [.text(before.id)]) else { return }
+            let request = try EngineJob(stored: song.request)
+            let result = try song.result.map { try JSONValue.parse(Array($0.utf8)) } ?? [:]
             try ctx.publishAction(.generationCompleted, GenerationCompleted(
-                generationId: row.id, userId: row.userId, quality: SongQuality(request.quality), durationS: request.durationS,
-                genre: result["genre"].string ?? request.genre, engine: row.engine, seed: request.seed, attempts: row.attempts,
-                audioBlobId: row.audioBlobId ?? "", size: Int64(row.audioSize ?? 0), contentType: row.audioContentType ?? "audio/wav"),
-                userID: row.userId, in: db)
+                generationId: before.id, userId: before.userId, quality: SongQuality(request.quality), durationS: request.durationS,
+                genre: result["genre"].string ?? request.genre, engine: before.engine, seed: request.seed, attempts: job.attempt,
+                audioBlobId: song.audioBlobId ?? "", size: Int64(song.audioSize ?? 0), contentType: song.audioContentType ?? "audio/wav"),
+                userID: before.userId, in: db)
         case .failed, .timeout:
             let topic: Topic<GenerationEnded> = job.state == .timeout ? .generationTimedOut : .generationFailed
             try ctx.publishAction(topic, GenerationEnded(generationId: before.id, userId: before.userId, error: job.error, attempts: job.attempt),
@@ -290,11 +294,28 @@ struct Generations {
     private struct Mirror: Decodable {
         var id: String
         var userId: String
+        var engine: String
         var status: JobStatus
         var progressPublished: Double
         var leasedAt: Int64?
         var workerId: String?
         var workerPrincipal: String?
+    }
+
+    /// What a lease hands out of a generation.
+    private struct Stored: Decodable {
+        var id: String
+        var engine: String
+        var request: String
+    }
+
+    /// What the `generation.completed` action tells of the song.
+    private struct Song: Decodable {
+        var request: String
+        var result: String?
+        var audioBlobId: String?
+        var audioSize: Int?
+        var audioContentType: String?
     }
 
     /// Generations stored before they were kernel jobs (an upgrade from the plugin's own queue)

@@ -43,7 +43,7 @@ struct JobRow: Codable {
     var jobId: String?
 
     var job: EngineJob {
-        get throws { try JSONDecoder().decode(EngineJob.self, from: Data(request.utf8)) }
+        get throws { try EngineJob(stored: request) }
     }
 
     /// The job as its owner sees it; admins also see whose it is and which worker holds it.
@@ -79,4 +79,11 @@ extension EngineJob {
 enum Clock {
     static func ms(_ date: Date) -> Int64 { date.epochMs }
     static func iso(_ ms: Int64) -> String { Date(epochMs: ms).iso8601 }
+}
+
+extension EngineJob {
+    /// A request as `generation_jobs.request` stores it.
+    init(stored request: String) throws {
+        self = try JSONDecoder().decode(EngineJob.self, from: Data(request.utf8))
+    }
 }
