@@ -98,11 +98,9 @@ final class EventBus: Sendable {
         let subscribers = subscriptions.withLock { $0.hooks[topic] ?? [] }.filter { $0.status == .running }
         metrics.increment("son1k_events_published_total", labels: ["kind": "hook", "topic": topic])
         guard !subscribers.isEmpty else { return data }
-        let ownTransaction = txn == 0
-        let handle = ownTransaction ? try transactions.begin(owner: publisher) : txn
         var record = EventRecord(id: IDs.make("evt"), topic: topic, kind: .hook, publisher: publisher, userID: userID,
                                  occurredAt: Timestamp.now(), data: data)
-        do {
+        return try transactions.perform(txn) { handle in
             for plugin in subscribers {
                 switch plugin.handleEvent(topic: topic, envelope: record.envelope.bytes, txn: handle) {
                 case .ok(let replacement):
@@ -116,12 +114,8 @@ final class EventBus: Sendable {
                                                       detail: "The plugin '\(plugin.name)' failed while handling '\(topic)'."))
                 }
             }
-            if ownTransaction { try transactions.commit(handle) }
-        } catch {
-            if ownTransaction { transactions.rollback(handle) }
-            throw error
+            return record.data
         }
-        return record.data
     }
 
     // MARK: Actions
@@ -202,9 +196,12 @@ final class EventBus: Sendable {
     func deliverDueBatch(limit: Int, on queue: DispatchQueue) throws -> Idle? {
         let batch = try dueDeliveries(limit: limit)
         if batch.isEmpty { return Idle(nextDue: try earliestPending()) }
-        let joined = subscriptions.withLock { s in batch.map { s.transactional.contains(Subscriber(plugin: $0.subscriber, topic: $0.record.topic)) } }
-        let inTransaction = zip(batch, joined).filter { $0.1 }.map(\.0)
-        let separate = zip(batch, joined).filter { !$0.1 }.map(\.0)
+        var inTransaction: [Delivery] = [], separate: [Delivery] = []
+        subscriptions.withLock { s in
+            for d in batch {
+                if s.transactional.contains(Subscriber(plugin: d.subscriber, topic: d.record.topic)) { inTransaction.append(d) } else { separate.append(d) }
+            }
+        }
         // With nothing to deliver in a transaction, this thread makes the first separate delivery.
         let inline = inTransaction.isEmpty ? 1 : 0
         let outcomes = Mutex([LoadedPlugin.EventOutcome](repeating: .failed("not delivered"), count: separate.count))
@@ -229,21 +226,17 @@ final class EventBus: Sendable {
     /// mark commit together. If the transaction cannot commit, nothing of it stays and the
     /// deliveries are made again.
     private func deliverInTransaction(_ batch: [Delivery]) {
-        var outcomes: [(Delivery, LoadedPlugin.EventOutcome)] = []
+        let outcomes: [(Delivery, LoadedPlugin.EventOutcome)]
         do {
-            let handle = try transactions.begin(owner: "kernel.events")
-            do {
-                for delivery in batch {
+            outcomes = try transactions.perform { handle in
+                let outcomes = try batch.map { delivery in
                     let point = try transactions.savepoint(handle)
                     let outcome = call(delivery, txn: handle)
                     if case .ok = outcome { try transactions.release(point, in: handle) } else { try transactions.rollback(to: point, in: handle) }
-                    outcomes.append((delivery, outcome))
+                    return (delivery, outcome)
                 }
                 try recordOutcomes(outcomes, in: transactions.get(handle))
-                try transactions.commit(handle)
-            } catch {
-                transactions.rollback(handle)
-                throw error
+                return outcomes
             }
         } catch {
             logger.error("cannot deliver \(batch.count) actions in a transaction: \(error)")

@@ -98,7 +98,7 @@ final class JobMaintenance: Sendable {
     /// (nil from `change`: its lease had moved on, nothing to do).
     private func apply(_ job: JobRecord, _ change: (any StorageTransaction) throws -> (JobRecord, JobChangeCause)?) -> Int {
         do {
-            return try queue.inTransaction(0, owner: job.plugin) { tx, handle in
+            return try queue.inTransaction(0) { tx, handle in
                 guard let (changed, cause) = try change(tx) else { return 0 }
                 try queue.changed(changed, cause, handle: handle)
                 if changed.state == .queued { queue.wakeAfterCommit(changed.queue, handle: handle) }

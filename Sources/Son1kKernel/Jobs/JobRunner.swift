@@ -135,7 +135,7 @@ final class JobRunner: @unchecked Sendable {
     /// Lease up to `limit` jobs and hand them to the threads; returns how many came.
     private func lease(_ limit: Int) -> Int {
         do {
-            let jobs = try queue.leaseJobs(queues: [queueName], kinds: [kind], worker: worker, limit: limit, owner: plugin.name)
+            let jobs = try queue.leaseJobs(queues: [queueName], kinds: [kind], worker: worker, limit: limit)
             guard !jobs.isEmpty else { return 0 }
             work.lock()
             ready.append(contentsOf: jobs)
@@ -159,13 +159,13 @@ final class JobRunner: @unchecked Sendable {
             _ = try self.queue.settle(job, lease: job.leaseID ?? "", outcome, tx: tx, handle: handle)
         }
         do {
-            try queue.inTransaction(0, owner: plugin.name) { tx, handle in
+            try queue.inTransaction(0) { tx, handle in
                 for (job, outcome) in batch { try apply(job, outcome, tx, handle) }
             }
         } catch {
             for (job, outcome) in batch {
                 do {
-                    try queue.inTransaction(0, owner: plugin.name) { tx, handle in try apply(job, outcome, tx, handle) }
+                    try queue.inTransaction(0) { tx, handle in try apply(job, outcome, tx, handle) }
                 } catch {
                     queue.logger.error("jobs: cannot record the outcome of \(job.id): \(error)")
                 }
@@ -182,7 +182,7 @@ final class JobRunner: @unchecked Sendable {
             let held = try queue.storage.query("SELECT \(JobRecord.columns) FROM kernel_jobs WHERE worker = ? AND state = 'running' AND queue = ?",
                                                [.text(worker), .text(queueName)]).map(JobRecord.init)
             for job in held {
-                try queue.inTransaction(0, owner: plugin.name) { tx, handle in
+                try queue.inTransaction(0) { tx, handle in
                     _ = try queue.settle(job, lease: job.leaseID ?? "", .stopped("shutting down"), tx: tx, handle: handle)
                 }
             }

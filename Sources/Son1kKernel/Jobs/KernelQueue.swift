@@ -69,13 +69,13 @@ final class KernelQueue: Sendable {
                 throw EnqueueRequest.invalid("job_ids", "may name at most \(EnqueueRequest.maxIDsPerCall) jobs.")
             }
             let worker = try EnqueueRequest.string(r, "worker")
-            let lost = try inTransaction(txn, owner: plugin.name) { tx, _ in try store.heartbeat(worker: worker, plugin: plugin.name, ids: ids, now: now, in: tx) }
+            let lost = try inTransaction(txn) { tx, _ in try store.heartbeat(worker: worker, plugin: plugin.name, ids: ids, now: now, in: tx) }
             return ["lost": .array(lost.map { .string($0) })]
         case "progress", "complete", "fail", "postpone", "release":
             return try report(op, r, txn: txn, plugin: plugin)
         case "cancel":
             let id = try EnqueueRequest.string(r, "id")
-            return try inTransaction(txn, owner: plugin.name) { tx, handle in
+            return try inTransaction(txn) { tx, handle in
                 guard let job = try store.cancel(id, plugin: plugin.name, now: now, in: tx) else {
                     guard let current = try store.get(id, plugin: plugin.name, in: tx) else { throw notFound(id) }
                     throw PluginError.conflict("The job is already \(current.state.rawValue).", code: "not_cancellable")
@@ -100,7 +100,7 @@ final class KernelQueue: Sendable {
 
     private func enqueue(_ r: JSONValue, txn: UInt64, plugin: LoadedPlugin) throws -> JSONValue {
         let job = try EnqueueRequest.read(r, plugin: plugin, maxArgsBytes: settings.jobMaxArgsBytes, now: now)
-        return try inTransaction(txn, owner: plugin.name) { tx, handle in
+        return try inTransaction(txn) { tx, handle in
             let (record, duplicate) = try store.insert(job, now: now, in: tx)
             if !duplicate {
                 try changed(record, .enqueued, handle: handle)
@@ -130,7 +130,7 @@ final class KernelQueue: Sendable {
             job.args = try EnqueueRequest.args(item, maxBytes: settings.jobMaxArgsBytes)
             return job
         }
-        return try inTransaction(txn, owner: plugin.name) { tx, handle in
+        return try inTransaction(txn) { tx, handle in
             if let limit, let owner = jobs.first?.ownerID {
                 let active = try tx.query("SELECT COUNT(*) AS n FROM kernel_jobs WHERE plugin = ? AND owner_id = ? AND state IN ('queued', 'running')",
                                           [.text(plugin.name), .text(owner)]).first?["n"]?.int ?? 0
@@ -184,13 +184,13 @@ final class KernelQueue: Sendable {
         let limit = min(max(r["limit"].int ?? 1, 1), 100)
         let kinds = r["kinds"].array?.compactMap(\.string)
         guard (kinds?.count ?? 0) <= 32 else { throw PluginError.invalid("kinds", "must name at most 32 kinds.") }
-        let jobs = try leaseJobs(queues: queues.map { "\(plugin.name).\($0)" }, kinds: kinds, worker: worker, limit: limit, txn: txn, owner: plugin.name)
+        let jobs = try leaseJobs(queues: queues.map { "\(plugin.name).\($0)" }, kinds: kinds, worker: worker, limit: limit, txn: txn)
         return ["jobs": .array(jobs.map { $0.json(withLease: true) })]
     }
 
     /// Lease and tell the owners (one transaction).
-    func leaseJobs(queues: [String], kinds: [String]?, worker: String, limit: Int, txn: UInt64 = 0, owner: String) throws -> [JobRecord] {
-        try inTransaction(txn, owner: owner) { tx, handle in
+    func leaseJobs(queues: [String], kinds: [String]?, worker: String, limit: Int, txn: UInt64 = 0) throws -> [JobRecord] {
+        try inTransaction(txn) { tx, handle in
             let jobs = try store.lease(queues: queues, kinds: kinds, worker: worker, limit: limit, now: now, in: tx)
             for job in jobs { try changed(job, .leased, handle: handle) }
             return jobs
@@ -201,7 +201,7 @@ final class KernelQueue: Sendable {
     private func report(_ op: String, _ r: JSONValue, txn: UInt64, plugin: LoadedPlugin) throws -> JSONValue {
         let id = try EnqueueRequest.string(r, "id")
         let lease = try EnqueueRequest.string(r, "lease_id")
-        return try inTransaction(txn, owner: plugin.name) { tx, handle in
+        return try inTransaction(txn) { tx, handle in
             guard let current = try store.get(id, plugin: plugin.name, in: tx) else { throw notFound(id) }
             guard current.state == .running, current.leaseID == lease else {
                 metrics.increment("son1k_jobs_stale_reports_total", labels: ["queue": current.queue])
@@ -314,18 +314,8 @@ final class KernelQueue: Sendable {
 
     /// Run `body` in `txn` when the plugin passed one, else in a transaction of the kernel's,
     /// registered in the transaction table so change handlers can write in it.
-    func inTransaction<T>(_ txn: UInt64, owner: String, _ body: (any StorageTransaction, UInt64) throws -> T) throws -> T {
-        if txn != 0 { return try body(transactions.get(txn), txn) }
-        try OpenTransactions.refuseWriteOutsideTransaction()
-        let handle = try transactions.begin(owner: owner)
-        do {
-            let result = try body(transactions.get(handle), handle)
-            try transactions.commit(handle)
-            return result
-        } catch {
-            transactions.rollback(handle)
-            throw error
-        }
+    func inTransaction<T>(_ txn: UInt64, _ body: (any StorageTransaction, UInt64) throws -> T) throws -> T {
+        try transactions.perform(txn) { handle in try body(transactions.get(handle), handle) }
     }
 
     // MARK: The kernel's workers

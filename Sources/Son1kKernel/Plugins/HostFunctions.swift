@@ -38,23 +38,21 @@ enum HostFunctions {
                 let host = HostContext.from(ctx)
                 return host.answer(out) {
                     try OpenTransactions.refuseWriteOutsideTransaction()
-                    txn?.pointee = try host.kernel.transactions.begin(owner: host.plugin.name, plugin: host.plugin.name)
+                    txn?.pointee = try host.kernel.transactions.begin(by: host.plugin.name)
                     return []
                 }
             },
             db_commit: { ctx, txn, out in
                 let host = HostContext.from(ctx)
                 return host.answer(out) {
-                    try host.kernel.transactions.checkEnd(txn, by: host.plugin.name)
-                    try host.kernel.transactions.commit(txn)
+                    try host.kernel.transactions.commit(txn, by: host.plugin.name)
                     return []
                 }
             },
             db_rollback: { ctx, txn in
                 let host = HostContext.from(ctx)
                 return host.answer(nil) {
-                    try host.kernel.transactions.checkEnd(txn, by: host.plugin.name)
-                    host.kernel.transactions.rollback(txn)
+                    try host.kernel.transactions.rollback(txn, by: host.plugin.name)
                     return []
                 }
             },

@@ -9,15 +9,13 @@ import Synchronization
 final class TransactionTable: Sendable {
     struct Entry {
         var transaction: any StorageTransaction
-        var owner: String
-        /// The plugin that began it through the ABI, and so may end it; nil when the kernel
-        /// began it (a hook chain's, a delivery batch's, a job's) and only lends it out.
+        /// The plugin that began it through the ABI (`db_begin`), the only one that may end it
+        /// there; nil when the kernel began it (a hook chain's, a delivery batch's, a job's)
+        /// and only lends it out.
         var plugin: String?
         var actions: [EventRecord] = []
         /// Run once it committed (wake-ups for what it made due, e.g. the job queue's workers).
         var afterCommit: [@Sendable () -> Void] = []
-        /// Savepoints opened so far (their names are numbered).
-        var savepoints = 0
     }
 
     private let storage: any Storage
@@ -42,26 +40,30 @@ final class TransactionTable: Sendable {
         committed.withLock { $0 = CommitHandler(handler) }
     }
 
-    /// Begin a transaction. `plugin`: the plugin that began it itself (`db_begin`), the only
-    /// one allowed to commit or roll it back through the ABI.
-    func begin(owner: String, plugin: String? = nil) throws -> UInt64 {
+    /// Begin a transaction: the kernel's, or with `plugin`, one that plugin began itself.
+    func begin(by plugin: String? = nil) throws -> UInt64 {
         let tx = try storage.begin()
         let handle = nextHandle.withLock { h in
             defer { h += 1 }
             return h
         }
-        entries.withLock { $0[handle] = Entry(transaction: tx, owner: owner, plugin: plugin) }
+        entries.withLock { $0[handle] = Entry(transaction: tx, plugin: plugin) }
         return handle
     }
 
-    /// Refuses a plugin's commit or rollback of a transaction it did not begin: one lent to it
-    /// (a hook's publisher's, a delivery's, a job's) is ended by whoever began it.
-    func checkEnd(_ handle: UInt64, by plugin: String) throws {
-        let began = entries.withLock { e -> String?? in e[handle].map { $0.plugin } }
-        guard case .some(let owner) = began else { return }   // not open: commit/rollback say so
-        guard owner == plugin else {
-            throw PluginError(status: 403, code: "transaction_not_yours",
-                              detail: "Transaction \(handle) was lent to the plugin '\(plugin)'; only the one that began it ends it.")
+    /// Run `body` in `txn` when one is given, otherwise in a kernel transaction of its own,
+    /// committed when `body` returns and rolled back when it throws.
+    func perform<T>(_ txn: UInt64 = 0, _ body: (UInt64) throws -> T) throws -> T {
+        if txn != 0 { return try body(txn) }
+        try OpenTransactions.refuseWriteOutsideTransaction()
+        let handle = try begin()
+        do {
+            let result = try body(handle)
+            try commit(handle)
+            return result
+        } catch {
+            rollback(handle)
+            throw error
         }
     }
 
@@ -84,43 +86,46 @@ final class TransactionTable: Sendable {
 
     /// A point inside an open transaction to come back to: a SQL savepoint, and how much it
     /// had published by then (so that rolling back also forgets the actions published since).
+    /// Savepoints nest last-in first-out, so one name serves them all: SQL resolves a name to
+    /// the innermost savepoint that has it.
     struct Savepoint {
-        fileprivate let name: String
         fileprivate let actions: Int
         fileprivate let afterCommit: Int
     }
 
-    /// Open a savepoint in `handle` (nested ones each get a name of their own).
+    /// Open a savepoint in `handle`.
     func savepoint(_ handle: UInt64) throws -> Savepoint {
         let tx = try get(handle)
-        let point = entries.withLock { e -> Savepoint? in
-            guard let entry = e[handle] else { return nil }
-            defer { e[handle]?.savepoints += 1 }
-            return Savepoint(name: "son1k_sp\(entry.savepoints)", actions: entry.actions.count, afterCommit: entry.afterCommit.count)
-        }
+        let point = entries.withLock { e in e[handle].map { Savepoint(actions: $0.actions.count, afterCommit: $0.afterCommit.count) } }
         guard let point else { throw PluginError(status: 500, code: "transaction_closed", detail: "Transaction \(handle) is not open.") }
-        _ = try tx.execute("SAVEPOINT \(point.name)", [])
+        _ = try tx.execute("SAVEPOINT son1k_point", [])
         return point
     }
 
-    /// Keep what was done since `point` (it commits with the transaction).
+    /// Keep what was done since the innermost savepoint (it commits with the transaction).
     func release(_ point: Savepoint, in handle: UInt64) throws {
-        _ = try get(handle).execute("RELEASE SAVEPOINT \(point.name)", [])
+        _ = try get(handle).execute("RELEASE SAVEPOINT son1k_point", [])
     }
 
-    /// Undo what was done since `point`, and forget what was published since.
+    /// Undo what was done since `point`, the innermost savepoint, and forget what was
+    /// published since.
     func rollback(to point: Savepoint, in handle: UInt64) throws {
         let tx = try get(handle)
-        _ = try tx.execute("ROLLBACK TO SAVEPOINT \(point.name)", [])
-        _ = try tx.execute("RELEASE SAVEPOINT \(point.name)", [])
+        _ = try tx.execute("ROLLBACK TO SAVEPOINT son1k_point", [])
+        _ = try tx.execute("RELEASE SAVEPOINT son1k_point", [])
         entries.withLock { e in
             e[handle]?.actions.removeSubrange(point.actions...)
             e[handle]?.afterCommit.removeSubrange(point.afterCommit...)
         }
     }
 
-    func commit(_ handle: UInt64) throws {
-        guard let entry = entries.withLock({ $0.removeValue(forKey: handle) }) else {
+    /// Commit `handle`. With `plugin` (a plugin's `db_commit`), only a transaction that plugin
+    /// began: one it was lent is ended by whoever lent it.
+    func commit(_ handle: UInt64, by plugin: String? = nil) throws {
+        guard let entry = try entries.withLock({ e -> Entry? in
+            try Self.refuseLent(e[handle], handle, to: plugin)
+            return e.removeValue(forKey: handle)
+        }) else {
             throw PluginError(status: 500, code: "transaction_closed", detail: "Transaction \(handle) is not open.")
         }
         try entry.transaction.commit()
@@ -128,7 +133,22 @@ final class TransactionTable: Sendable {
         for body in entry.afterCommit { body() }
     }
 
+    /// A plugin's `db_rollback`: only a transaction that plugin began (see ``commit(_:by:)``).
+    func rollback(_ handle: UInt64, by plugin: String) throws {
+        try entries.withLock { e -> Entry? in
+            try Self.refuseLent(e[handle], handle, to: plugin)
+            return e.removeValue(forKey: handle)
+        }?.transaction.rollback()
+    }
+
+    /// The kernel's own rollback: never refused.
     func rollback(_ handle: UInt64) {
         entries.withLock { $0.removeValue(forKey: handle) }?.transaction.rollback()
+    }
+
+    private static func refuseLent(_ entry: Entry?, _ handle: UInt64, to plugin: String?) throws {
+        guard let plugin, let entry, entry.plugin != plugin else { return }
+        throw PluginError(status: 403, code: "transaction_not_yours",
+                          detail: "Transaction \(handle) was lent to the plugin '\(plugin)'; only the one that began it ends it.")
     }
 }

@@ -24,7 +24,7 @@ import Testing
         bus.addListener { _ in }  // as the WebSocket fan-out does
 
         func commitOneAction(_ n: Int) throws {
-            let handle = try transactions.begin(owner: "demo")
+            let handle = try transactions.begin(by: "demo")
             try bus.publishAction(topic: "demo.item_saved", userID: "usr_1", data: ["n": .number(Double(n))], txn: handle, publisher: "demo")
             try transactions.commit(handle)
         }
