@@ -161,7 +161,10 @@ final class TransactionWatchdog: @unchecked Sendable {
 
     /// `interval`: how often it looks, i.e. how late past its timeout a transaction may end.
     init(interval: Double) {
-        timer = DispatchSource.makeTimerSource(queue: .global())
+        // A queue of its own (backed by an overcommit thread): on Linux the global queue runs
+        // only as many threads as there are cores, and handlers blocked on the writer or a
+        // group commit could keep the watchdog from ever running.
+        timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "son1k.transaction-watchdog"))
         timer.schedule(deadline: .now() + interval, repeating: interval)
         timer.setEventHandler { [weak self] in self?.check() }
         timer.resume()
