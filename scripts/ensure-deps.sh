@@ -4,7 +4,7 @@
 set -euo pipefail
 
 needed=(libsqlite3-dev libcrypt-dev libssl-dev libcurl4-openssl-dev pkg-config libfluidsynth-dev timgm6mb-soundfont python3-venv
-        libespeak-ng-dev espeak-ng librubberband-dev libsndfile1-dev)
+        libespeak-ng-dev espeak-ng librubberband-dev libsndfile1-dev postgresql-15)
 if [ "${1:-}" = "--bench" ]; then needed+=(wrk); fi
 
 missing=()

@@ -41,9 +41,6 @@ public final class Kernel: Sendable {
         self.logger = logger
         let s = config.settings
         try FileManager.default.createDirectory(atPath: s.dataDirectory, withIntermediateDirectories: true)
-        if s.databaseURL.hasPrefix("postgres") {
-            throw BootFailure(description: "DATABASE_URL points at PostgreSQL, which this build does not support yet; unset it to use the embedded SQLite database")
-        }
         storage = try KernelTools.openStorage(s)
         if let file = PluginClock().file {
             logger.warning("SON1K_TEST_CLOCK_FILE is set: plugins read the time from \(file). This is for tests only.")

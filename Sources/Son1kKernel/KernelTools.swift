@@ -8,20 +8,29 @@ import Son1kPluginKit
 public enum KernelTools {
     /// Open the configured database and bring the kernel's own tables up to date.
     public static func openStorage(_ s: KernelSettings) throws -> any Storage {
-        if s.databaseURL.hasPrefix("postgres") {
-            throw BootFailure(description: "DATABASE_URL points at PostgreSQL, which this build does not support yet; unset it to use the embedded SQLite database")
+        let storage: any Storage
+        let place: String
+        do {
+            if s.databaseURL.hasPrefix("postgres") {
+                let postgres = try PostgresStorage(url: s.databaseURL, transactionTimeout: s.transactionTimeoutSeconds)
+                storage = postgres
+                place = "PostgreSQL at \(postgres.location)"
+            } else {
+                try FileManager.default.createDirectory(atPath: s.dataDirectory, withIntermediateDirectories: true)
+                storage = try SQLiteStorage(path: s.databasePath, transactionTimeout: s.transactionTimeoutSeconds)
+                place = "database at \(s.databasePath)"
+            }
+        } catch {
+            throw BootFailure(description: "\(error)")
         }
         do {
-            try FileManager.default.createDirectory(atPath: s.dataDirectory, withIntermediateDirectories: true)
-            let storage = try SQLiteStorage(path: s.databasePath, transactionTimeout: s.transactionTimeoutSeconds)
             let migrator = Migrator(storage: storage)
             try migrator.prepareLedger()
             try migrator.migrate(owner: "kernel", KernelSchema.migrations, guard: nil)
             return storage
-        } catch let failure as BootFailure {
-            throw failure
         } catch {
-            throw BootFailure(description: "database at \(s.databasePath): \(error)")
+            storage.close()
+            throw BootFailure(description: "\(place): \(error)")
         }
     }
 

@@ -17,7 +17,7 @@ import Son1kPluginKit
 ///
 /// A transaction left open past `timeout` is rolled back and the writer freed, so a plugin
 /// that forgets to commit cannot hold the database forever.
-final class SQLiteTransaction: StorageTransaction, @unchecked Sendable {
+final class SQLiteTransaction: StorageTransaction, ExpiringTransaction, @unchecked Sendable {
     private let pool: DatabasePool
     private let turnstile: GroupCommit
     private let group: GroupCommit.Group
@@ -147,49 +147,3 @@ final class SQLiteTransaction: StorageTransaction, @unchecked Sendable {
         return StorageError(kind: .closed, message: "the transaction is closed")
     }
 }
-
-/// Rolls back the open write transaction (there is at most one: it holds the writer)
-/// once it outlives its timeout. One repeating timer per database instead of one timer per
-/// transaction: those cost a wake-up of libdispatch's timer thread each, visible under load.
-final class TransactionWatchdog: @unchecked Sendable {
-    // `transaction`, `deadline` and `timeout` are guarded by `lock`.
-    private let lock = NSLock()
-    private weak var transaction: SQLiteTransaction?
-    private var deadline = DispatchTime.distantFuture
-    private var timeout = 0.0
-    private let timer: any DispatchSourceTimer
-
-    /// `interval`: how often it looks, i.e. how late past its timeout a transaction may end.
-    init(interval: Double) {
-        // A queue of its own (backed by an overcommit thread): on Linux the global queue runs
-        // only as many threads as there are cores, and handlers blocked on the writer or a
-        // group commit could keep the watchdog from ever running.
-        timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "son1k.transaction-watchdog"))
-        timer.schedule(deadline: .now() + interval, repeating: interval)
-        timer.setEventHandler { [weak self] in self?.check() }
-        timer.resume()
-    }
-
-    deinit { timer.cancel() }
-
-    func watch(_ tx: SQLiteTransaction, timeout: Double) {
-        lock.withLock {
-            transaction = tx
-            deadline = .now() + timeout
-            self.timeout = timeout
-        }
-    }
-
-    func clear(_ tx: SQLiteTransaction) {
-        lock.withLock { if transaction === tx { transaction = nil } }
-    }
-
-    private func check() {
-        let overdue: (SQLiteTransaction, Double)? = lock.withLock {
-            guard let tx = transaction, DispatchTime.now() >= deadline else { return nil }
-            return (tx, timeout)
-        }
-        overdue.map { $0.0.expire(after: $0.1) }
-    }
-}
-

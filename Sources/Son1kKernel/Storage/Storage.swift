@@ -1,3 +1,4 @@
+import Foundation
 import Son1kPluginKit
 
 /// A row as the kernel hands it around: column name → value.
@@ -11,7 +12,20 @@ public struct StorageChanges: Sendable, Equatable {
 
 /// A database failure, classified so the HTTP layer can answer sensibly.
 public struct StorageError: Error, CustomStringConvertible, Sendable {
-    public enum Kind: Sendable { case constraint, busy, closed, misuse, failed }
+    public enum Kind: Sendable {
+        /// A constraint refused the write (unique, foreign key, check, not null).
+        case constraint
+        /// The writer or a lock stayed busy for too long.
+        case busy
+        /// Another transaction changed the same rows at the same time (PostgreSQL's
+        /// serialisation failures and deadlocks); running the transaction again may succeed.
+        case conflict
+        /// The database cannot be reached (a lost connection, a server shutting down).
+        case unavailable
+        /// The transaction was already ended, or an earlier statement aborted it.
+        case closed
+        case misuse, failed
+    }
     public var kind: Kind
     public var message: String
     public var description: String { message }
@@ -21,6 +35,8 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
         switch kind {
         case .constraint: return PluginError(status: 409, code: "constraint_violation", detail: message)
         case .busy: return PluginError(status: 503, code: "database_busy", detail: message)
+        case .conflict: return PluginError(status: 409, code: "transaction_conflict", detail: message)
+        case .unavailable: return PluginError(status: 503, code: "database_unavailable", detail: message)
         case .closed, .misuse: return PluginError(status: 500, code: "transaction_closed", detail: message)
         case .failed: return PluginError(status: 500, code: "database_error", detail: message)
         }
@@ -62,17 +78,40 @@ public protocol StorageTransaction: AnyObject, Sendable {
 
 extension Storage {
     /// Run `body` in a transaction: committed when it returns, rolled back when it throws.
-    public func transaction<T>(_ body: (any StorageTransaction) throws -> T) throws -> T {
-        let tx = try begin()
-        do {
-            let result = try body(tx)
-            try tx.commit()
-            return result
-        } catch {
-            tx.rollback()
-            throw error
+    ///
+    /// A transaction that fails because a concurrent one changed the same rows (a
+    /// ``StorageError/Kind/conflict``: PostgreSQL's serialisation failures and deadlocks;
+    /// SQLite has none) is run again, up to `attempts` times in all, after a short random
+    /// pause. So `body` must do nothing outside the database that cannot be repeated.
+    public func transaction<T>(attempts: Int = 8, _ body: (any StorageTransaction) throws -> T) throws -> T {
+        try ConflictBackoff.retrying(attempts: attempts) {
+            let tx = try begin()
+            do {
+                let result = try body(tx)
+                try tx.commit()
+                return result
+            } catch {
+                tx.rollback()
+                throw error
+            }
         }
     }
 
     public func execute(_ sql: String) throws -> StorageChanges { try execute(sql, []) }
+}
+
+/// The pause before a conflicted transaction runs again: random, growing with the attempt
+/// (1–2 ms, 2–4 ms, …, at most 64–128 ms), so the transactions that collided do not collide again.
+enum ConflictBackoff {
+    /// Run `body` until it succeeds, fails otherwise than by a conflict, or ran `attempts` times.
+    static func retrying<T>(attempts: Int = 8, _ body: () throws -> T) throws -> T {
+        var attempt = 1
+        while true {
+            do { return try body() } catch let error as StorageError where error.kind == .conflict && attempt < attempts {
+                let base = Double(1 << min(attempt - 1, 6)) / 1000
+                Thread.sleep(forTimeInterval: base + Double.random(in: 0..<base))
+                attempt += 1
+            }
+        }
+    }
 }

@@ -1,0 +1,119 @@
+import Dispatch
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Connections to PostgreSQL lent to the kernel's blocking threads.
+///
+/// The kernel's storage is synchronous: plugin handlers run on threads that may block, and a
+/// plugin transaction spans several calls of the C ABI. postgres-nio's `PostgresClient` is the
+/// pool (connects, keeps connections alive, replaces broken ones) and lends a connection for
+/// the lifetime of an async closure; a ``Lease`` keeps that closure suspended while a blocking
+/// thread uses the connection, and resumes it on ``Lease/release()``. Each statement then runs
+/// with the connection's future-based `query` and a blocking wait: one hop to the connection's
+/// event loop and back, never through Swift's cooperative pool.
+final class PostgresPool: Sendable {
+    let client: PostgresClient
+    let name: String
+    private let runner: Task<Void, Never>
+    static let logger = Logger(label: "son1k.postgres")
+    /// Where the pool's own tasks run. Not Swift's cooperative pool: its few threads may all
+    /// be blocked in callers waiting for a lease (a test, a kernel task), and the pool's tasks
+    /// are what would end that wait.
+    static let executor = DispatchTaskExecutor(label: "son1k.postgres")
+
+    init(configuration: PostgresClient.Configuration, name: String) {
+        client = PostgresClient(configuration: configuration, backgroundLogger: Self.logger)
+        self.name = name
+        runner = Task.detached(executorPreference: Self.executor) { [client] in await client.run() }
+    }
+
+    /// A connection lent to the calling thread until ``Lease/release()``.
+    final class Lease: @unchecked Sendable {
+        let connection: PostgresConnection
+        private let done: CheckedContinuation<Void, Never>
+        private let released = NSLock()
+        private var isReleased = false
+
+        fileprivate init(_ connection: PostgresConnection, _ done: CheckedContinuation<Void, Never>) {
+            self.connection = connection
+            self.done = done
+        }
+
+        /// Give the connection back to the pool (once; later calls do nothing).
+        func release() {
+            let first = released.withLock { () -> Bool in
+                defer { isReleased = true }
+                return !isReleased
+            }
+            if first { done.resume() }
+        }
+
+        /// Run one statement and wait for all its rows.
+        func query(_ query: PostgresQuery) throws -> PostgresQueryResult {
+            try connection.query(query, logger: PostgresPool.logger).wait()
+        }
+    }
+
+    /// Hands the leased connection from the pool's task to the waiting thread; a thread that
+    /// stopped waiting (timeout) leaves it `abandoned`, and a connection arriving then goes
+    /// straight back.
+    private final class Handoff: @unchecked Sendable {
+        enum State { case waiting, delivered(Lease), failed(any Error), abandoned }
+        private let condition = NSCondition()
+        private var state = State.waiting
+
+        func deliver(_ connection: PostgresConnection, _ done: CheckedContinuation<Void, Never>) {
+            condition.lock()
+            defer { condition.unlock() }
+            guard case .waiting = state else { done.resume(); return }
+            state = .delivered(Lease(connection, done))
+            condition.broadcast()
+        }
+
+        func fail(_ error: any Error) {
+            condition.lock()
+            defer { condition.unlock() }
+            guard case .waiting = state else { return }
+            state = .failed(error)
+            condition.broadcast()
+        }
+
+        func wait(until deadline: Date) throws -> Lease? {
+            condition.lock()
+            defer { condition.unlock() }
+            while true {
+                switch state {
+                case .delivered(let lease): return lease
+                case .failed(let error): throw error
+                case .abandoned: return nil
+                case .waiting:
+                    if !condition.wait(until: deadline) {
+                        if case .waiting = state { state = .abandoned; return nil }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Lease a connection, waiting at most `timeout` seconds for one (the pool may be
+    /// connecting, or every connection lent); nil when none came in time.
+    func lease(timeout: Double) throws -> Lease? {
+        let handoff = Handoff()
+        let task = Task.detached(executorPreference: Self.executor) { [client] in
+            do {
+                try await client.withConnection { connection in
+                    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in handoff.deliver(connection, done) }
+                }
+            } catch {
+                handoff.fail(error)
+            }
+        }
+        let lease = try handoff.wait(until: Date().addingTimeInterval(timeout))
+        if lease == nil { task.cancel() }
+        return lease
+    }
+
+    /// Stop the pool: open connections close, waiting leases fail.
+    func close() { runner.cancel() }
+}
