@@ -18,12 +18,43 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
         }
     }
 
-    /// A new, empty database opened as the kernel opens it (kernel tables migrated).
-    func freshStorage(transactionTimeout: Double = 2) throws -> any Storage {
-        var s = KernelSettings()
-        s.dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("son1k-storage-\(UUID())").path
-        s.databaseURL = try freshDatabaseURL()
-        s.transactionTimeoutSeconds = transactionTimeout
-        return try KernelTools.openStorage(s)
+    /// A new, empty database opened as the kernel opens it (kernel tables migrated). Opened on
+    /// a thread of its own: the first call starts the PostgreSQL cluster, which takes seconds.
+    func freshStorage(transactionTimeout: Double = 2) async throws -> any Storage {
+        try await onThreads(1) { _ in
+            Result { () throws -> any Storage in
+                var s = KernelSettings()
+                s.dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("son1k-storage-\(UUID())").path
+                s.databaseURL = try freshDatabaseURL()
+                s.transactionTimeoutSeconds = transactionTimeout
+                return try KernelTools.openStorage(s)
+            }
+        }[0].get()
     }
+}
+
+/// Run `body(0..<count)` on `count` threads of their own and wait without blocking: blocking
+/// storage calls must not occupy Swift's cooperative pool (two threads here), which the other
+/// tests running in parallel — WebSocket clients among them — need to make progress.
+func onThreads<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> T) async -> [T] {
+    await withCheckedContinuation { continuation in
+        let results = ResultBox<T>(count: count)
+        let group = DispatchGroup()
+        for i in 0..<count {
+            group.enter()
+            Thread {
+                results.set(i, body(i))
+                group.leave()
+            }.start()
+        }
+        group.notify(queue: .global()) { continuation.resume(returning: results.all) }
+    }
+}
+
+private final class ResultBox<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [T?]
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ value: T) { lock.withLock { values[i] = value } }
+    var all: [T] { lock.withLock { values.map { $0! } } }
 }

@@ -25,7 +25,12 @@ final class EventSocket: Sendable {
             }
         }
         socket.task.withLock { $0 = task }
-        _ = try await poll("the WebSocket to connect") { socket.connected.withLock { $0 } ? true : nil }
+        let failure = Mutex<String?>(nil)
+        Task { do { _ = try await task.value } catch { failure.withLock { $0 = "\(error)" } } }
+        _ = try await poll("the WebSocket to connect") { () -> Bool? in
+            if let failure = failure.withLock({ $0 }) { throw TestFailure("the WebSocket could not connect: \(failure)") }
+            return socket.connected.withLock { $0 } ? true : nil
+        }
         return socket
     }
 
