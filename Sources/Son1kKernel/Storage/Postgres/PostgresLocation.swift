@@ -57,16 +57,16 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         statementConnections = try count("statement_pool_max", 8)
     }
 
-    private var tls: PostgresClient.Configuration.TLS {
-        switch sslMode {
-        case "disable": return .disable
-        case "require": return .require(.makeClientConfiguration())
-        default: return .prefer(.makeClientConfiguration())
-        }
+    /// The TLS `sslmode` asks for: none, or a client configuration that may (`prefer`) or
+    /// may not (`require`) fall back to plain text. The pool and the probe spell it in their
+    /// own types.
+    private var tls: (configuration: TLSConfiguration, required: Bool)? {
+        sslMode == "disable" ? nil : (.makeClientConfiguration(), sslMode == "require")
     }
 
     func configuration(maximumConnections: Int) -> PostgresClient.Configuration {
-        var c = PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
+        let mode: PostgresClient.Configuration.TLS = tls.map { $0.required ? .require($0.configuration) : .prefer($0.configuration) } ?? .disable
+        var c = PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: mode)
         c.options.maximumConnections = maximumConnections
         c.options.connectTimeout = .seconds(5)
         return c
@@ -75,8 +75,12 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
     /// Connect once and run `SELECT 1`, so a wrong address or password stops start-up with a
     /// clear sentence instead of a pool that retries in the background.
     func probe(timeout: Int64) throws {
-        var c = PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database,
-                                                 tls: sslMode == "disable" ? .disable : sslMode == "require" ? .require(try .init(configuration: .makeClientConfiguration())) : .prefer(try .init(configuration: .makeClientConfiguration())))
+        var mode = PostgresConnection.Configuration.TLS.disable
+        if let tls {
+            let context = try NIOSSLContext(configuration: tls.configuration)
+            mode = tls.required ? .require(context) : .prefer(context)
+        }
+        var c = PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: mode)
         c.options.connectTimeout = .seconds(timeout)
         let group = MultiThreadedEventLoopGroup.singleton
         do {

@@ -48,15 +48,15 @@ public final class PostgresStorage: Storage, @unchecked Sendable {
     }
 
     public func execute(_ sql: String, _ params: [SQLValue]) throws -> StorageChanges {
-        try retryingConflicts { try withStatementConnection { lease in try run(lease, sql, params).changes } }
+        try single { lease in try run(lease, sql, params).changes }
     }
 
     public func query(_ sql: String, _ params: [SQLValue]) throws -> [StorageRow] {
-        try retryingConflicts { try withStatementConnection { lease in try run(lease, sql, params).rows.map(PostgresValues.row) } }
+        try single { lease in try run(lease, sql, params).rows.map(PostgresValues.row) }
     }
 
     public func queryJSON(_ sql: String, _ params: [SQLValue]) throws -> [UInt8] {
-        try retryingConflicts { try withStatementConnection { lease in PostgresValues.jsonArray(try run(lease, sql, params).rows) } }
+        try single { lease in PostgresValues.jsonArray(try run(lease, sql, params).rows) }
     }
 
     public func begin() throws -> any StorageTransaction {
@@ -80,16 +80,24 @@ public final class PostgresStorage: Storage, @unchecked Sendable {
         throw StorageError(kind: .unavailable, message: "no PostgreSQL connection (\(location.hostAndPort)) became free within \(Int(leaseTimeout)) s; try again")
     }
 
-    private func withStatementConnection<T>(_ body: (PostgresPool.Lease) throws -> T) throws -> T {
-        let lease = try lease(from: statements)
-        defer { lease.release() }
-        return try body(lease)
+    /// Run a single statement on a connection of the statement pool. It runs in a
+    /// transaction of its own: one that conflicted with another did nothing, so it simply
+    /// runs again.
+    private func single<T>(_ body: (PostgresPool.Lease) throws -> T) throws -> T {
+        try ConflictBackoff.retrying {
+            let lease = try lease(from: statements)
+            defer { lease.release() }
+            return try body(lease)
+        }
     }
 
-    /// A single statement runs in a transaction of its own: one that conflicted with another
-    /// did nothing, so it can simply run again.
-    private func retryingConflicts<T>(_ body: () throws -> T) throws -> T {
-        try ConflictBackoff.retrying(body)
+    /// Send one query on `lease`, its failure classified.
+    func send(_ lease: PostgresPool.Lease, _ query: PostgresQuery) throws -> PostgresQueryResult {
+        do {
+            return try lease.query(query)
+        } catch {
+            throw Self.classify(error, location: location)
+        }
     }
 
     /// Run `sql` (one statement, or a script of several without parameters) on `lease`.
@@ -111,15 +119,10 @@ public final class PostgresStorage: Storage, @unchecked Sendable {
                 identity = try identityColumn(of: table, lease)
                 if let identity { text += " RETURNING \"\(identity)\"" }
             }
-            let result: PostgresQueryResult
-            do {
-                result = try lease.query(PostgresQuery(unsafeSQL: text, binds: translated.count == 1 ? PostgresValues.bindings(params) : PostgresBindings()))
-            } catch {
-                throw Self.classify(error, location: location)
-            }
+            let result = try send(lease, PostgresQuery(unsafeSQL: text, binds: translated.count == 1 ? PostgresValues.bindings(params) : PostgresBindings()))
             changes.changes = result.metadata.rows ?? 0
             if identity != nil {
-                if let last = result.rows.last, let id = PostgresValues.json(last.first!).int { changes.lastInsertID = Int64(id) }
+                if let cell = result.rows.last?.first, let id = PostgresValues.json(cell).int { changes.lastInsertID = Int64(id) }
             } else {
                 rows = result.rows
             }
@@ -137,15 +140,10 @@ public final class PostgresStorage: Storage, @unchecked Sendable {
     /// The identity column of `table`, read from the catalog once per table.
     private func identityColumn(of table: String, _ lease: PostgresPool.Lease) throws -> String? {
         if let known = identities.withLock({ $0[table] }) { return known }
-        let result: PostgresQueryResult
-        do {
-            result = try lease.query(PostgresQuery(unsafeSQL: """
-                SELECT to_regclass($1) IS NOT NULL AS known,
-                       (SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attidentity <> '' AND NOT attisdropped LIMIT 1) AS name
-                """, binds: PostgresValues.bindings([.text(table)])))
-        } catch {
-            throw Self.classify(error, location: location)
-        }
+        let result = try send(lease, PostgresQuery(unsafeSQL: """
+            SELECT to_regclass($1) IS NOT NULL AS known,
+                   (SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attidentity <> '' AND NOT attisdropped LIMIT 1) AS name
+            """, binds: PostgresValues.bindings([.text(table)])))
         guard let row = result.rows.first.map(PostgresValues.row), row["known"]?.int == 1 else { return nil }
         let name = row["name"]?.string
         identities.withLock { $0[table] = .some(name) }

@@ -23,10 +23,10 @@ final class PostgresTransaction: StorageTransaction, ExpiringTransaction, @unche
         self.storage = storage
         lease = try storage.lease(from: storage.transactions)
         do {
-            _ = try lease.query("BEGIN ISOLATION LEVEL SERIALIZABLE")
+            _ = try storage.send(lease, "BEGIN ISOLATION LEVEL SERIALIZABLE")
         } catch {
             lease.release()
-            throw PostgresStorage.classify(error, location: storage.location)
+            throw error
         }
         owner = OpenTransactions.currentThread
         OpenTransactions.began(on: owner)
@@ -90,7 +90,7 @@ final class PostgresTransaction: StorageTransaction, ExpiringTransaction, @unche
                                                 message: "the transaction was rolled back: an earlier statement failed (\(first.message))") : nil
             case .open:
                 do {
-                    _ = try lease.query(commit ? "COMMIT" : "ROLLBACK")
+                    _ = try storage.send(lease, commit ? "COMMIT" : "ROLLBACK")
                     failure = nil
                 } catch {
                     _ = try? lease.query("ROLLBACK")
