@@ -131,10 +131,16 @@ enum TestHostFunctions {
                     throw PluginError(status: 501, code: "queue_unavailable",
                                       detail: "The test host has no job queue ('\(text(op, opLen))'): test the worker's rules directly, the queue against a kernel.")
                 }
-            }
+            },
+            // The test host's database is SQLite; statements that branch on the dialect are
+            // tested for PostgreSQL against a kernel on PostgreSQL.
+            db_dialect: { _ in TestHostFunctions.sqliteName }
         ))
         return UnsafePointer(p)
     }()
+
+    private static let sqlite: StaticString = "sqlite"
+    static var sqliteName: UnsafePointer<CChar> { UnsafeRawPointer(sqlite.utf8Start).assumingMemoryBound(to: CChar.self) }
 
     /// Run a host operation: its bytes into `out`, or the problem JSON and the status the
     /// kernel would return for it.

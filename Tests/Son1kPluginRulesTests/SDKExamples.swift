@@ -132,6 +132,11 @@ enum SDKExamples {
         }
     }
 
+    static func dialects(_ ctx: Context<NoConfig>) throws -> String {
+        let field = ctx.db.dialect == .postgres ? "data::jsonb->>'title'" : "json_extract(data, '$.title')"
+        return field
+    }
+
     static func cryptography(_ ctx: Context<SealingConfig>, credential: String, accountID: String, secret: String, timestamp: Int,
                              body: [UInt8], expected: String) throws {
         let key = Crypto.sha256(Array(ctx.config.encryptionKey.utf8))

@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define SON1K_ABI_MAJOR 1
-#define SON1K_ABI_MINOR 3
+#define SON1K_ABI_MINOR 4
 #define SON1K_ABI_VERSION ((SON1K_ABI_MAJOR << 16) | SON1K_ABI_MINOR)
 
 /** Name of the single symbol every plugin exports. */
@@ -309,6 +309,15 @@ typedef struct son1k_host_api {
      */
     son1k_status_t (*queue)(son1k_host_ctx_t *ctx, son1k_txn_t txn, const char *op, size_t op_len,
                             const char *request, size_t request_len, son1k_buffer_t *out);
+
+    /* ---- Added in ABI 1.4 (check struct_size) ---- */
+
+    /**
+     * The SQL dialect of the kernel's database, "sqlite" or "postgres": a NUL-terminated
+     * string owned by the kernel and valid for the life of the process. Statements use the
+     * portable subset; this is for the rare one that must be spelled differently.
+     */
+    const char *(*db_dialect)(son1k_host_ctx_t *ctx);
 } son1k_host_api_t;
 
 /**
@@ -395,7 +404,9 @@ typedef struct son1k_plugin_api {
      * "changed": the job changed state (`cause`: enqueued, leased, progress, completed,
      *   retrying, failed, timeout, cancelled, released, postponed, lost) inside `txn`, the
      *   transaction that changed it: write there what must change with it. Non-OK rolls the
-     *   change back. Sent only for the kinds the manifest marks "on_change".
+     *   change back; `"conflict": true` in `out` (a statement answered 409
+     *   `transaction_conflict`, PostgreSQL) makes the kernel run the change again.
+     *   Sent only for the kinds the manifest marks "on_change".
      */
     son1k_status_t (*handle_job)(const char *envelope, size_t envelope_len, son1k_txn_t txn, son1k_buffer_t *out);
 } son1k_plugin_api_t;

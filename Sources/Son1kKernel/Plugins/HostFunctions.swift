@@ -162,10 +162,20 @@ enum HostFunctions {
                     let r = requestLen > 0 ? try host.parseJSON(request, requestLen, what: "the queue request") : [:]
                     return try host.kernel.jobs.perform(borrowedString(op, opLen), r, txn: txn, plugin: host.plugin).bytes
                 }
+            },
+            db_dialect: { ctx in
+                HostContext.from(ctx).kernel.storage.dialect == SQLDialect.postgres.rawValue ? HostFunctions.dialectName(HostFunctions.postgres) : HostFunctions.dialectName(HostFunctions.sqlite)
             }
         ))
         return UnsafePointer(p)
     }()
+
+    // The names `db_dialect` returns: static, NUL-terminated, valid for the process.
+    static let sqlite: StaticString = "sqlite"
+    static let postgres: StaticString = "postgres"
+    static func dialectName(_ name: StaticString) -> UnsafePointer<CChar> {
+        UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
+    }
 }
 
 extension HostContext {

@@ -256,6 +256,13 @@ package final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
             } else {
                 outcome = work(info)
             }
+        } catch let error as PluginError where error.code == ConflictRetry.code {
+            // The change's transaction conflicted with another (PostgreSQL): nothing of it
+            // stays, and the kernel runs it again.
+            var answer = JobOutcome.failed(error.detail, retryable: true).json ?? [:]
+            answer["conflict"] = true
+            out.pointee = pluginBuffer(answer.bytes)
+            return Int32(SON1K_ERR_FAILED)
         } catch {
             outcome = .failed("\(error)", retryable: true)
         }
@@ -280,7 +287,7 @@ package final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
             case .stopped(let reason): return .stopped(reason)
             }
         } catch let error as PluginError {
-            return .failed(error.detail, retryable: error.status >= 500)
+            return .failed(error.detail, retryable: error.status >= 500 || error.code == ConflictRetry.code)
         } catch {
             return .failed("\(error)", retryable: true)
         }

@@ -61,6 +61,15 @@ struct FaultyPlugin: Plugin {
             return .streamed
         }
 
+        // A statement only one dialect understands, picked by `ctx.db.dialect`: the answer
+        // shows both that the dialect is right and that the branch reached the engine.
+        r.get("/api/faulty/dialect", auth: .public, summary: "The database's dialect and engine version") { _, ctx in
+            let dialect = ctx.db.dialect
+            let sql = dialect == .postgres ? "SELECT current_setting('server_version') AS version" : "SELECT sqlite_version() AS version"
+            let version = try ctx.db.query(sql).first?["version"] ?? nil
+            return try .json(["dialect": .string(dialect.rawValue), "version": version] as JSONValue)
+        }
+
         r.get("/api/faulty/received", auth: .public, summary: "Actions received") { _, ctx in
             try .json(["items": .array(try ctx.db.query("SELECT event_id, topic, name FROM faulty_received ORDER BY event_id"))] as JSONValue)
         }

@@ -15,6 +15,16 @@ import Testing
         #expect(throws: (any Error).self) { try JSONValue.parse(Array(text.utf8)) }
     }
 
+    /// SQL parameters cross the ABI as JSON: the extremes of 64 bits (a "no lower bound"
+    /// cursor is `Int64.min`) must stay integers, not become doubles PostgreSQL refuses.
+    @Test func sixtyFourBitExtremesStayExactIntegers() throws {
+        for value in [Int64.min, Int64.max, -1, 0] {
+            let json = JSONValue.array([.integer(value)]).jsonString
+            #expect(try JSONValue.parse(Array(json.utf8)) == [.integer(value)], "\(json)")
+            #expect(SQLValue(try JSONValue.parse(Array(json.utf8))[0]) == .int(value))
+        }
+    }
+
     @Test func serialisesWithSortedKeysAndRoundTrips() throws {
         let v: JSONValue = ["b": [1, 2.5, "q\"\n\u{01}"], "a": nil, "c": ["z": true]]
         #expect(v.jsonString == #"{"a":null,"b":[1,2.5,"q\"\n\u0001"],"c":{"z":true}}"#)

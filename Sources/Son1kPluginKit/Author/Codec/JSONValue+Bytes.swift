@@ -104,7 +104,7 @@ enum JSONBytes {
                 guard index > exponent else { throw fail() }
             }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-            if index - start < 20, !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), let exact = Int64(text) { return .integer(exact) }
+            if index - start <= 20, !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), let exact = Int64(text) { return .integer(exact) }
             guard let n = Double(text) else { throw fail() }
             return .number(n)
         }

@@ -28,6 +28,13 @@ public struct Database: Sendable {
     /// True when bound to a transaction.
     public var inTransaction: Bool { txn != 0 }
 
+    /// The dialect of the kernel's database. A kernel older than ABI 1.4 has only SQLite.
+    public var dialect: SQLDialect {
+        guard Int(host.api.pointee.struct_size) >= MemoryLayout<son1k_host_api_t>.offset(of: \.db_dialect)! + MemoryLayout<UnsafeRawPointer>.size,
+              let name = host.api.pointee.db_dialect?(host.ctx) else { return .sqlite }
+        return SQLDialect(rawValue: String(cString: name)) ?? .sqlite
+    }
+
     /// Execute one statement.
     @discardableResult
     public func exec(_ sql: String, _ params: [SQLValue] = []) throws -> ExecResult {
@@ -56,8 +63,21 @@ public struct Database: Sendable {
 
     /// Run `body` in a transaction: committed when it returns, rolled back when it throws
     /// (the error is rethrown). Called on a transaction-bound `Database`, `body` joins it.
+    ///
+    /// On PostgreSQL concurrent transactions run in parallel, and one that could not have run
+    /// one after the other with another fails with 409 `transaction_conflict`. Nothing of it
+    /// was written, so `body` simply **runs again** (after a short random pause, up to
+    /// ``conflictAttempts`` times): keep work that must not repeat — an outbound HTTP call —
+    /// outside `body`, and let what it decides depend only on what it reads in it.
     public func transaction<T>(_ body: (Database) throws -> T) throws -> T {
         if txn != 0 { return try body(self) }
+        return try ConflictRetry.retrying(isConflict: { ($0 as? PluginError)?.code == ConflictRetry.code }) { try once(body) }
+    }
+
+    /// How many times ``transaction(_:)`` runs a body whose transaction keeps conflicting.
+    public static let conflictAttempts = ConflictRetry.attempts
+
+    private func once<T>(_ body: (Database) throws -> T) throws -> T {
         var handle: UInt64 = 0
         _ = try host.call { ctx, out in host.api.pointee.db_begin!(ctx, &handle, out) }
         let tx = Database(host: host, txn: handle)

@@ -29,7 +29,8 @@ public enum SQLValue: Sendable, Hashable, Encodable, ExpressibleByStringLiteral,
     var json: JSONValue {
         switch self {
         case .null: .null
-        case .int(let i): .number(Double(i))
+        // An integer stays one: as a double, 64-bit values past 2^53 would change.
+        case .int(let i): .integer(i)
         case .double(let d): .number(d)
         case .text(let s): .string(s)
         case .bool(let b): .bool(b)
