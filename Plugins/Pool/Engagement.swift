@@ -14,7 +14,7 @@ struct Engagement {
                               [.text(itemID), .text(user), .text(ctx.now.iso8601)]).changes
                 : try tx.exec("DELETE FROM pool_likes WHERE item_id = ? AND user_id = ?", [.text(itemID), .text(user)]).changes
             if changed == 1 {
-                try tx.exec("UPDATE pool_items SET likes = MAX(0, likes + ?) WHERE id = ?", [.int(liked ? 1 : -1), .text(itemID)])
+                try tx.exec("UPDATE pool_items SET likes = CASE WHEN likes + ? < 0 THEN 0 ELSE likes + ? END WHERE id = ?", [.int(liked ? 1 : -1), .int(liked ? 1 : -1), .text(itemID)])
             }
             return try Self.counter("likes", itemID, in: tx)
         }

@@ -34,7 +34,7 @@ struct Ranking {
                 MAX(i.contributed_at) AS last_contribution, p.username, p.avatar
             FROM pool_items i LEFT JOIN pool_profiles p ON p.user_id = i.contributor_id
             WHERE i.withdrawn_at IS NULL AND i.contributed_ms >= ?
-            GROUP BY i.contributor_id
+            GROUP BY i.contributor_id, p.username, p.avatar
             ORDER BY points DESC, first_ms ASC, i.contributor_id ASC
             LIMIT ?
             """, [.int(since), .int(Int64(limit))])

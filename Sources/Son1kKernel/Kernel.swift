@@ -31,6 +31,8 @@ public final class Kernel: Sendable {
     let cors: CORSPolicy
     let loginLimiter: LoginRateLimiter
     let stream: EventStream
+    /// On PostgreSQL: what every instance commits, for this instance's WebSocket clients.
+    let outboxTail: OutboxTail?
     /// What plugins read as "now" (a file's instant under SON1K_TEST_CLOCK_FILE, for tests).
     let clock = PluginClock()
     let router: RouteTable<RouteTarget>
@@ -54,13 +56,14 @@ public final class Kernel: Sendable {
         egress = EgressClient()
         cors = CORSPolicy(origins: s.corsOrigins)
         stream = EventStream()
+        outboxTail = storage.dialect == "postgres" ? OutboxTail(storage: storage, origin: events.origin, logger: logger) { [stream] in stream.publish($0) } : nil
         loginLimiter = LoginRateLimiter(maxPerAccount: s.loginMaxFailuresPerAccount, maxPerIP: s.loginMaxFailuresPerIP,
                                         window: TimeInterval(s.loginWindowSeconds))
-        identity = IdentityStore(storage: storage, jwt: JWTSigner(secret: try Self.jwtSecret(s), ttlSeconds: s.tokenTTLSeconds),
+        identity = IdentityStore(storage: storage, jwt: JWTSigner(secret: try Self.jwtSecret(s, storage: storage), ttlSeconds: s.tokenTTLSeconds),
                                  bcryptCost: s.bcryptCost)
         plugins = PluginManager(config: config, logger: logger)
-        scheduler = Scheduler(logger: logger, queue: handlers.queue) { [events] topic, publisher, data in
-            try events.publishAction(topic: topic, userID: nil, data: data, txn: 0, publisher: publisher)
+        scheduler = Scheduler(transactions: transactions, logger: logger, queue: handlers.queue) { [events] topic, publisher, data, txn in
+            _ = try events.publishAction(topic: topic, userID: nil, data: data, txn: txn, publisher: publisher)
         }
 
         // Plugins: open, order, check, then initialise. The router is built before init so
@@ -88,20 +91,24 @@ public final class Kernel: Sendable {
         events.configure(plugins.subscriptions())
         // The workers plugins asked for in `start` begin once the bus knows every subscriber.
         jobs.startWorkers()
+        // This process's actions reach its clients at commit; on PostgreSQL the tail adds the
+        // other instances'.
         events.addListener { [stream] in stream.publish($0) }
         logBootReport()
     }
 
-    /// The JWT signing secret: configured, or generated once and kept under the data directory.
-    static func jwtSecret(_ s: KernelSettings) throws -> String {
+    /// The JWT signing secret: configured, or generated once and kept in the database, so
+    /// every instance on it signs and checks tokens alike. A deployment from before kept it in
+    /// `<data_dir>/jwt_secret`; that one is carried into the database, and tokens stay valid.
+    static func jwtSecret(_ s: KernelSettings, storage: any Storage) throws -> String {
         if !s.jwtSecret.isEmpty { return s.jwtSecret }
-        let path = "\(s.dataDirectory)/jwt_secret"
-        if let existing = FileManager.default.contents(atPath: path), !existing.isEmpty {
-            return String(decoding: existing, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        let secret = Crypto.randomToken(48)
-        guard FileManager.default.createFile(atPath: path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw BootFailure(description: "cannot write the generated JWT secret to \(path)")
+        let earlier = FileManager.default.contents(atPath: "\(s.dataDirectory)/jwt_secret")
+            .map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+        let candidate = earlier.flatMap { $0.isEmpty ? nil : $0 } ?? Crypto.randomToken(48)
+        // Instances starting at once each offer one; the first kept is everyone's.
+        _ = try storage.execute("INSERT INTO kernel_settings (name, value) VALUES ('jwt_secret', ?) ON CONFLICT (name) DO NOTHING", [.text(candidate)])
+        guard let secret = try storage.query("SELECT value FROM kernel_settings WHERE name = 'jwt_secret'", []).first?["value"]?.string else {
+            throw BootFailure(description: "cannot keep the generated JWT secret in the database")
         }
         return secret
     }

@@ -27,6 +27,7 @@ public enum KernelTools {
             let migrator = Migrator(storage: storage)
             try migrator.prepareLedger()
             try migrator.migrate(owner: "kernel", KernelSchema.migrations, guard: nil)
+            if storage.dialect == "postgres" { try migrator.migrate(owner: "kernel_postgres", KernelSchema.postgresMigrations, guard: nil) }
             return storage
         } catch {
             storage.close()
@@ -35,7 +36,9 @@ public enum KernelTools {
     }
 
     public static func identity(_ s: KernelSettings) throws -> IdentityStore {
-        IdentityStore(storage: try openStorage(s), jwt: JWTSigner(secret: try Kernel.jwtSecret(s), ttlSeconds: s.tokenTTLSeconds), bcryptCost: s.bcryptCost)
+        let storage = try openStorage(s)
+        return IdentityStore(storage: storage, jwt: JWTSigner(secret: try Kernel.jwtSecret(s, storage: storage), ttlSeconds: s.tokenTTLSeconds),
+                             bcryptCost: s.bcryptCost)
     }
 
     /// The result of loading every plugin without initialising any.

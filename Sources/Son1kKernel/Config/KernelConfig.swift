@@ -23,6 +23,11 @@ public struct KernelSettings: Sendable {
     /// Action delivery: tries before dead-lettering, and the first retry delay (doubles each try).
     public var eventMaxAttempts = 8
     public var eventRetryBaseMilliseconds = 1000
+    /// How long an instance holds the deliveries it took before another may take them again
+    /// (it died, or its subscriber is still busy): the redelivery delay after a crash.
+    public var eventLeaseMilliseconds = 60_000
+    /// How long a delivered action stays in the outbox (`kernel_events`) before it is pruned.
+    public var eventRetentionSeconds = 7 * 24 * 3600
     public var adminEmail = "admin@son1k.local"
     public var adminPassword = ""
     /// Login attempts allowed per account and per IP within `loginWindowSeconds`.
@@ -97,6 +102,14 @@ public struct KernelConfig: Sendable {
         if let v = k["transaction_timeout_s"].double { s.transactionTimeoutSeconds = v }
         if let v = k["events"]["max_attempts"].int { s.eventMaxAttempts = max(1, v) }
         if let v = k["events"]["retry_base_ms"].int { s.eventRetryBaseMilliseconds = max(1, v) }
+        if let v = k["events"]["retention_s"].int {
+            guard v >= 0 else { throw Invalid(description: "kernel.events.retention_s must be 0 or more seconds, not \(v)") }
+            s.eventRetentionSeconds = v
+        }
+        if let v = k["events"]["lease_ms"].int {
+            guard (100...3_600_000).contains(v) else { throw Invalid(description: "kernel.events.lease_ms must be 100 to 3600000, not \(v)") }
+            s.eventLeaseMilliseconds = v
+        }
         if let v = k["login"]["max_failures_per_account"].int { s.loginMaxFailuresPerAccount = v }
         if let v = k["login"]["max_failures_per_ip"].int { s.loginMaxFailuresPerIP = v }
         if let v = k["login"]["window_s"].int { s.loginWindowSeconds = v }

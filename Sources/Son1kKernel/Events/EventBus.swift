@@ -42,6 +42,9 @@ final class EventBus: Sendable {
     private let listeners = Mutex<[@Sendable ([EventRecord]) -> Void]>([])
     /// Set at shutdown: the dispatcher returns once nothing is due.
     private let finishing = Atomic<Bool>(false)
+    /// This process, as recorded with every action it publishes (`kernel_events.origin`): its
+    /// own actions reach its WebSocket clients at commit, and the outbox tail skips them.
+    let origin = Crypto.hex(Crypto.randomBytes(8))
 
     init(storage: any Storage, transactions: TransactionTable, settings: KernelSettings, logger: Logger, metrics: MetricsRegistry) {
         self.storage = storage
@@ -128,8 +131,9 @@ final class EventBus: Sendable {
                                  occurredAt: Timestamp.now(), data: data)
         let subscribers = subscriptions.withLock { $0.actions[topic] ?? [] }.filter { onlyTo == nil || $0 == onlyTo }
         let write = { (tx: any StorageTransaction) throws in
-            _ = try tx.execute("INSERT INTO kernel_events (id, topic, publisher, user_id, occurred_at, data) VALUES (?, ?, ?, ?, ?, ?)",
-                               [.text(record.id), .text(topic), .text(publisher), SQLValue(userID), .text(record.occurredAt), .text(data.jsonString)])
+            _ = try tx.execute("INSERT INTO kernel_events (id, topic, publisher, user_id, occurred_at, data, origin) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               [.text(record.id), .text(topic), .text(publisher), SQLValue(userID), .text(record.occurredAt), .text(data.jsonString),
+                                .text(self.origin)])
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             for subscriber in subscribers {
                 _ = try tx.execute("INSERT INTO kernel_deliveries (event_id, subscriber, status, attempts, next_attempt_at) VALUES (?, ?, 'pending', 0, ?)",
@@ -162,6 +166,9 @@ final class EventBus: Sendable {
         var record: EventRecord
         var subscriber: String
         var attempts: Int
+        /// The end of this instance's lease on it (its `next_attempt_at` while taken): the
+        /// outcome is recorded only while it is still this value.
+        var leasedUntil: Int64
     }
 
     /// Deliver due actions until the task is cancelled, or, after ``finishWhenIdle()``, until
@@ -194,7 +201,7 @@ final class EventBus: Sendable {
     /// others), and one transaction records those outcomes: one commit per batch, not one per
     /// delivery. Returns nil after a batch, or what is pending when none was due.
     func deliverDueBatch(limit: Int, on queue: DispatchQueue) throws -> Idle? {
-        let batch = try dueDeliveries(limit: limit)
+        let batch = try takeDue(limit: limit)
         if batch.isEmpty { return Idle(nextDue: try earliestPending()) }
         var inTransaction: [Delivery] = [], separate: [Delivery] = []
         subscriptions.withLock { s in
@@ -229,20 +236,42 @@ final class EventBus: Sendable {
         let outcomes: [(Delivery, LoadedPlugin.EventOutcome)]
         do {
             outcomes = try transactions.perform { handle in
-                let outcomes = try batch.map { delivery in
+                try batch.compactMap { delivery in
                     let point = try transactions.savepoint(handle)
                     let outcome = call(delivery, txn: handle)
-                    if case .ok = outcome { try transactions.release(point, in: handle) } else { try transactions.rollback(to: point, in: handle) }
+                    if case .ok = outcome {} else { try transactions.rollback(to: point, in: handle) }
+                    // Kept only with its acknowledgement: a delivery whose lease ran out (another
+                    // instance took it) takes its writes back too.
+                    guard try recordOutcome(delivery, outcome, in: transactions.get(handle)) else {
+                        if case .ok = outcome { try transactions.rollback(to: point, in: handle) }
+                        return nil
+                    }
+                    if case .ok = outcome { try transactions.release(point, in: handle) }
                     return (delivery, outcome)
                 }
-                try recordOutcomes(outcomes, in: transactions.get(handle))
-                return outcomes
             }
         } catch {
             logger.error("cannot deliver \(batch.count) actions in a transaction: \(error)")
+            giveBack(batch)
             return
         }
         count(outcomes)
+    }
+
+    /// Deliveries taken but not made (their transaction failed): due again after the first
+    /// retry delay rather than at the end of the lease.
+    private func giveBack(_ batch: [Delivery]) {
+        let due = Int64(Date().timeIntervalSince1970 * 1000) + Int64(settings.eventRetryBaseMilliseconds)
+        do {
+            try storage.transaction { tx in
+                for d in batch {
+                    _ = try tx.execute("UPDATE kernel_deliveries SET next_attempt_at = ? WHERE event_id = ? AND subscriber = ? AND status = 'pending' AND next_attempt_at = ?",
+                                       [.int(due), .text(d.record.id), .text(d.subscriber), .int(d.leasedUntil)])
+                }
+            }
+        } catch {
+            logger.error("cannot give back \(batch.count) deliveries (due again when their lease ends): \(error)")
+        }
     }
 
     /// Shutdown: deliver what is due now, then let ``runDispatcher(queue:)`` return. Deliveries
@@ -257,21 +286,38 @@ final class EventBus: Sendable {
         try storage.query("SELECT COUNT(*) AS n FROM kernel_deliveries WHERE status = 'pending'", []).first?["n"]?.int ?? 0
     }
 
-    func dueDeliveries(limit: Int) throws -> [Delivery] {
+    /// Take up to `limit` due deliveries for this instance, most overdue first. Taking one
+    /// moves its `next_attempt_at` to the end of a lease (`kernel.events.lease_ms`), so no other
+    /// instance — nor this one's next batch — takes it meanwhile; one never recorded (the
+    /// instance died) is due again when the lease ends. On PostgreSQL the inner SELECT skips
+    /// the rows another instance is taking at the same moment.
+    func takeDue(limit: Int) throws -> [Delivery] {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let rows = try storage.query("""
-            SELECT d.event_id, d.subscriber, d.attempts, e.topic, e.publisher, e.user_id, e.occurred_at, e.data
-            FROM kernel_deliveries d JOIN kernel_events e ON e.id = d.event_id
-            WHERE d.status = 'pending' AND d.next_attempt_at <= ?
-            ORDER BY d.next_attempt_at, d.event_id LIMIT ?
-            """, [.int(now), .int(Int64(limit))])
-        return rows.compactMap { row in
-            guard let id = row["event_id"]?.string, let subscriber = row["subscriber"]?.string, let topic = row["topic"]?.string else { return nil }
-            let data = (try? JSONValue.parse(Array((row["data"]?.string ?? "null").utf8))) ?? .null
-            let record = EventRecord(id: id, topic: topic, kind: .action, publisher: row["publisher"]?.string ?? "",
-                                     userID: row["user_id"]?.string, occurredAt: row["occurred_at"]?.string ?? "", data: data)
-            return Delivery(record: record, subscriber: subscriber, attempts: row["attempts"]?.int ?? 0)
+        let until = now + Int64(settings.eventLeaseMilliseconds)
+        // A read first: most wake-ups find nothing due, and a read costs no write transaction.
+        guard try !storage.query("SELECT 1 AS due FROM kernel_deliveries WHERE status = 'pending' AND next_attempt_at <= ? LIMIT 1", [.int(now)]).isEmpty else {
+            return []
         }
+        // One statement of its own: on PostgreSQL it runs at READ COMMITTED, the level SKIP
+        // LOCKED is made for, and takes part in no other transaction's serialisation checks.
+        let skipLocked = storage.dialect == "postgres" ? " FOR UPDATE SKIP LOCKED" : ""
+        let taken = try storage.writeReturning("""
+            UPDATE kernel_deliveries SET next_attempt_at = ?
+            WHERE (event_id, subscriber) IN (
+                SELECT event_id, subscriber FROM kernel_deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+                ORDER BY next_attempt_at, event_id LIMIT ?\(skipLocked))
+            RETURNING event_id, subscriber, attempts
+            """, [.int(until), .int(now), .int(Int64(limit))])
+        guard !taken.isEmpty else { return [] }
+        let ids = Array(Set(taken.compactMap { $0["event_id"]?.string }))
+        let events = try storage.query(
+            "SELECT \(EventRecord.columns) FROM kernel_events WHERE id IN (\(JobStore.marks(ids.count)))", ids.map { .text($0) })
+        let records = Dictionary(events.compactMap(EventRecord.init(row:)).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        // Event ids grow with time: in id order, each subscriber hears actions as they happened.
+        return taken.compactMap { row -> Delivery? in
+            guard let id = row["event_id"]?.string, let subscriber = row["subscriber"]?.string, let record = records[id] else { return nil }
+            return Delivery(record: record, subscriber: subscriber, attempts: row["attempts"]?.int ?? 0, leasedUntil: until)
+        }.sorted { ($0.record.id, $0.subscriber) < ($1.record.id, $1.subscriber) }
     }
 
     func earliestPending() throws -> Int64? {
@@ -288,29 +334,36 @@ final class EventBus: Sendable {
 
     /// Record what became of deliveries, all in one transaction.
     func record(_ outcomes: [(Delivery, LoadedPlugin.EventOutcome)]) {
+        let recorded: [(Delivery, LoadedPlugin.EventOutcome)]
         do {
-            try storage.transaction { tx in try recordOutcomes(outcomes, in: tx) }
+            recorded = try storage.transaction { tx in try recordOutcomes(outcomes, in: tx) }
         } catch {
             logger.error("cannot record \(outcomes.count) deliveries: \(error)")
             return
         }
-        count(outcomes)
+        count(recorded)
     }
 
-    /// What became of each delivery: delivered, or back in the queue after a backoff, or
-    /// dead-lettered after `eventMaxAttempts`.
-    private func recordOutcomes(_ outcomes: [(Delivery, LoadedPlugin.EventOutcome)], in tx: any StorageTransaction) throws {
-        for (d, outcome) in outcomes {
-            let attempts = d.attempts + 1
-            switch outcome {
-            case .ok:
-                _ = try tx.execute("UPDATE kernel_deliveries SET status = 'delivered', attempts = ?, delivered_at = ?, last_error = NULL WHERE event_id = ? AND subscriber = ?",
-                                   [.int(Int64(attempts)), .text(Timestamp.now()), .text(d.record.id), .text(d.subscriber)])
-            case .veto(let e):
-                try fail(d, attempts: attempts, error: "\(e.code): \(e.detail)", in: tx)
-            case .failed(let message):
-                try fail(d, attempts: attempts, error: message, in: tx)
-            }
+    /// What became of each delivery (see ``recordOutcome(_:_:in:)``); the ones recorded.
+    private func recordOutcomes(_ outcomes: [(Delivery, LoadedPlugin.EventOutcome)], in tx: any StorageTransaction) throws -> [(Delivery, LoadedPlugin.EventOutcome)] {
+        try outcomes.filter { d, outcome in try recordOutcome(d, outcome, in: tx) }
+    }
+
+    /// What became of a delivery: delivered, or back in the queue after a backoff, or
+    /// dead-lettered after `eventMaxAttempts` — if this instance still holds it. False when its
+    /// lease ran out and another instance took it: that one's outcome is the one that counts.
+    private func recordOutcome(_ d: Delivery, _ outcome: LoadedPlugin.EventOutcome, in tx: any StorageTransaction) throws -> Bool {
+        let attempts = d.attempts + 1
+        switch outcome {
+        case .ok:
+            return try tx.execute("""
+                UPDATE kernel_deliveries SET status = 'delivered', attempts = ?, delivered_at = ?, last_error = NULL
+                WHERE event_id = ? AND subscriber = ? AND status = 'pending' AND next_attempt_at = ?
+                """, [.int(Int64(attempts)), .text(Timestamp.now()), .text(d.record.id), .text(d.subscriber), .int(d.leasedUntil)]).changes == 1
+        case .veto(let e):
+            return try fail(d, attempts: attempts, error: "\(e.code): \(e.detail)", in: tx)
+        case .failed(let message):
+            return try fail(d, attempts: attempts, error: message, in: tx)
         }
     }
 
@@ -326,14 +379,29 @@ final class EventBus: Sendable {
         }
     }
 
-    private func fail(_ d: Delivery, attempts: Int, error: String, in tx: any StorageTransaction) throws {
+    private func fail(_ d: Delivery, attempts: Int, error: String, in tx: any StorageTransaction) throws -> Bool {
         let dead = attempts >= settings.eventMaxAttempts
         let delay = Int64(settings.eventRetryBaseMilliseconds) << Int64(min(attempts - 1, 20))
         let next = Int64(Date().timeIntervalSince1970 * 1000) + delay
-        _ = try tx.execute("UPDATE kernel_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE event_id = ? AND subscriber = ?",
-                           [.text(dead ? "dead" : "pending"), .int(Int64(attempts)), .int(next), .text(String(error.prefix(500))),
-                            .text(d.record.id), .text(d.subscriber)])
-        if dead { logger.warning("action \(d.record.topic) \(d.record.id) dead-lettered for \(d.subscriber) after \(attempts) attempts: \(error)") }
+        let recorded = try tx.execute("""
+            UPDATE kernel_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?
+            WHERE event_id = ? AND subscriber = ? AND status = 'pending' AND next_attempt_at = ?
+            """, [.text(dead ? "dead" : "pending"), .int(Int64(attempts)), .int(next), .text(String(error.prefix(500))),
+                  .text(d.record.id), .text(d.subscriber), .int(d.leasedUntil)]).changes == 1
+        if dead, recorded { logger.warning("action \(d.record.topic) \(d.record.id) dead-lettered for \(d.subscriber) after \(attempts) attempts: \(error)") }
+        return recorded
+    }
+
+    /// Delete up to `limit` actions published before `cutoff` (ISO-8601) that every
+    /// subscriber received (their delivery rows go with them); an action with a delivery still
+    /// pending or dead-lettered stays, for its retry. Returns how many went.
+    func prune(deliveredBefore cutoff: String, limit: Int) throws -> Int {
+        try storage.execute("""
+            DELETE FROM kernel_events WHERE id IN (
+                SELECT e.id FROM kernel_events e
+                WHERE e.occurred_at < ? AND NOT EXISTS (SELECT 1 FROM kernel_deliveries d WHERE d.event_id = e.id AND d.status <> 'delivered')
+                LIMIT ?)
+            """, [.text(cutoff), .int(Int64(limit))]).changes
     }
 
     /// Put an event's dead deliveries back in the queue (admin retry).

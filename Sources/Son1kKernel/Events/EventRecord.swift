@@ -18,3 +18,16 @@ public struct EventRecord: Sendable {
         ]
     }
 }
+
+// In an extension, so the memberwise initialiser stays.
+extension EventRecord {
+    /// The columns an action is read back with (``init(row:)``).
+    static let columns = "id, topic, publisher, user_id, occurred_at, data"
+
+    /// An action as a row of `kernel_events` holds it; nil for a row without id or topic.
+    init?(row: StorageRow) {
+        guard let id = row["id"]?.string, let topic = row["topic"]?.string else { return nil }
+        self.init(id: id, topic: topic, kind: .action, publisher: row["publisher"]?.string ?? "", userID: row["user_id"]?.string,
+                  occurredAt: row["occurred_at"]?.string ?? "", data: (try? JSONValue.parse(Array((row["data"]?.string ?? "null").utf8))) ?? .null)
+    }
+}

@@ -5,38 +5,43 @@ import Synchronization
 /// The queue's housekeeping, on a thread of its own every `kernel.jobs.maintenance_interval_ms`:
 /// attempts past their time limit end as `timeout`; jobs whose worker stopped sending
 /// heartbeats go back to the queue (their attempt counted: the worker may have crashed on
-/// them); finished jobs older than the retention are deleted, a thousand at a time. Each
-/// step is idempotent (conditional on the lease it saw), so running it in several instances
-/// at once is safe, only wasteful.
+/// them); finished jobs and delivered actions older than their retention are deleted, a
+/// thousand at a time. With
+/// several instances on one database, one of them does each round (``PeriodClaim``); each
+/// step is idempotent anyway (conditional on the lease it saw), so an overlap is harmless.
 final class JobMaintenance: Sendable {
     let queue: KernelQueue
-    private let stopping = Atomic<Bool>(false)
-    private let done = DispatchGroup()
+    private let loop: RepeatingThread
+    /// When this instance last tried to prune (once a minute).
+    private let lastPrune = Mutex(Date.distantPast)
 
-    init(queue: KernelQueue) { self.queue = queue }
-
-    func start() {
-        done.enter()
-        let thread = Thread { [self] in
-            recoverOrphans()
-            var lastPrune = Date.distantPast
-            while !stopping.load(ordering: .acquiring) {
-                reap()
-                if Date().timeIntervalSince(lastPrune) > 60 {
-                    prune()
-                    lastPrune = Date()
-                }
-                Thread.sleep(forTimeInterval: Double(queue.settings.jobMaintenanceIntervalMs) / 1000)
-            }
-            done.leave()
-        }
-        thread.name = "son1k-jobs-maintenance"
-        thread.start()
+    init(queue: KernelQueue) {
+        self.queue = queue
+        loop = RepeatingThread(name: "son1k-jobs-maintenance", interval: Double(queue.settings.jobMaintenanceIntervalMs) / 1000)
     }
 
-    func stop() {
-        stopping.store(true, ordering: .releasing)
-        _ = done.wait(timeout: .now() + 2)
+    func start() {
+        loop.start(first: { [self] in recoverOrphans() }) { [self] in
+            if claim("reap", every: Int64(queue.settings.jobMaintenanceIntervalMs)) { reap() }
+            let due = lastPrune.withLock { last in
+                guard Date().timeIntervalSince(last) > 60 else { return false }
+                last = Date()
+                return true
+            }
+            if due, claim("prune", every: 60_000) { prune() }
+        }
+    }
+
+    func stop() { loop.stop() }
+
+    /// Whether this instance does this round of `step` (another may have done it already).
+    private func claim(_ step: String, every periodMs: Int64) -> Bool {
+        do {
+            return try PeriodClaim.take(owner: "kernel", name: "jobs.\(step)", periodMs: periodMs, now: queue.now, in: queue.storage)
+        } catch {
+            queue.logger.error("jobs: cannot claim the \(step) round: \(error)")
+            return false
+        }
     }
 
     /// Ends overdue attempts and re-queues the jobs of silent workers. Returns how many changed.
@@ -85,12 +90,20 @@ final class JobMaintenance: Sendable {
         }
     }
 
+    /// Finished jobs, and actions every subscriber received, past their retention: the tables
+    /// that grow with use stay the size of what is still live.
     private func prune() {
         let before = queue.now - Int64(queue.settings.jobRetentionSeconds) * 1000
         do {
             while try queue.store.prune(finishedBefore: before, limit: 1000, in: queue.storage) == 1000 {}
         } catch {
             queue.logger.error("jobs: cannot prune finished jobs: \(error)")
+        }
+        let cutoff = Timestamp.string(Date(timeIntervalSinceNow: -Double(queue.settings.eventRetentionSeconds)))
+        do {
+            while try queue.events.prune(deliveredBefore: cutoff, limit: 1000) == 1000 {}
+        } catch {
+            queue.logger.error("events: cannot prune delivered actions: \(error)")
         }
     }
 

@@ -37,17 +37,38 @@ struct JobStore: Sendable {
                                   headers: ["Retry-After": "10"])
             }
         }
-        let id = IDs.make("job")
-        // No RETURNING: every column of the new row is known here, and reading 28 of them back
-        // cost as much as the insert.
+        return (try insertRows([job], now: now, in: tx)[0], false)
+    }
+
+    /// Insert jobs that name no unique key, in statements of up to 200 rows: a batch of
+    /// thousands is a handful of round trips to PostgreSQL, not one per job.
+    func insertMany(_ jobs: [NewJob], now: Int64, in tx: any StorageTransaction) throws -> [JobRecord] {
+        var records: [JobRecord] = []
+        records.reserveCapacity(jobs.count)
+        for start in stride(from: 0, to: jobs.count, by: 200) {
+            records += try insertRows(Array(jobs[start..<min(start + 200, jobs.count)]), now: now, in: tx)
+        }
+        return records
+    }
+
+    /// One INSERT of `jobs`. No RETURNING: every column of the new rows is known here, and
+    /// reading 28 of them back cost as much as the insert.
+    private func insertRows(_ jobs: [NewJob], now: Int64, in tx: any StorageTransaction) throws -> [JobRecord] {
+        let ids = jobs.map { _ in IDs.make("job") }
+        var params: [SQLValue] = []
+        params.reserveCapacity(jobs.count * 16)
+        for (id, job) in zip(ids, jobs) {
+            params += [.text(id), .text(job.plugin), .text(job.queue), .text(job.kind), .text(job.args), SQLValue(job.ownerID),
+                       .int(Int64(job.priority)), .int(job.runAt ?? now), .int(Int64(job.maxAttempts)), .int(Int64(job.maxPostponements)),
+                       .int(job.timeoutMs), .int(job.heartbeatTimeoutMs), .int(job.backoffBaseMs), SQLValue(job.uniqueKey), .int(now), .int(now)]
+        }
+        let row = "(?, ?, ?, ?, ?, ?, 'queued', ?, ?, 0, ?, 0, ?, ?, ?, ?, ?, ?, ?)"
         _ = try tx.execute("""
             INSERT INTO kernel_jobs (id, plugin, queue, kind, args, owner_id, state, priority, run_at, attempt, max_attempts,
                 postponements, max_postponements, timeout_ms, heartbeat_timeout_ms, backoff_base_ms, unique_key, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, 0, ?, 0, ?, ?, ?, ?, ?, ?, ?)
-            """, [.text(id), .text(job.plugin), .text(job.queue), .text(job.kind), .text(job.args), SQLValue(job.ownerID),
-                  .int(Int64(job.priority)), .int(job.runAt ?? now), .int(Int64(job.maxAttempts)), .int(Int64(job.maxPostponements)),
-                  .int(job.timeoutMs), .int(job.heartbeatTimeoutMs), .int(job.backoffBaseMs), SQLValue(job.uniqueKey), .int(now), .int(now)])
-        return (JobRecord(inserted: job, id: id, now: now), false)
+            VALUES \(Array(repeating: row, count: jobs.count).joined(separator: ", "))
+            """, params)
+        return zip(ids, jobs).map { JobRecord(inserted: $1, id: $0, now: now) }
     }
 
     /// Lease up to `limit` due jobs of `queues` (and `kinds`) to `worker`, most urgent first.

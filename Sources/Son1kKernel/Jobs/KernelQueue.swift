@@ -140,13 +140,9 @@ final class KernelQueue: Sendable {
                                       headers: ["Retry-After": "10"])
                 }
             }
-            var ids: [JSONValue] = []
-            ids.reserveCapacity(jobs.count)
-            for job in jobs {
-                let (record, _) = try store.insert(job, now: now, in: tx)
-                try changed(record, .enqueued, handle: handle)
-                ids.append(.string(record.id))
-            }
+            let records = try store.insertMany(jobs, now: now, in: tx)
+            for record in records { try changed(record, .enqueued, handle: handle) }
+            let ids = records.map { JSONValue.string($0.id) }
             if let queue = jobs.first?.queue { wakeAfterCommit(queue, handle: handle) }
             return ["ids": .array(ids)]
         }
@@ -295,6 +291,9 @@ final class KernelQueue: Sendable {
         if plugin.manifest?.jobs.contains(where: { $0.kind == job.kind && $0.onChange }) == true {
             let envelope: JSONValue = ["phase": "changed", "cause": .string(cause.rawValue), "job": job.json(withLease: true)]
             if let answer = plugin.handleJob(envelope: envelope.bytes, txn: handle) {
+                if answer["conflict"].bool == true {
+                    throw StorageError(kind: .conflict, message: "the job change handler of '\(plugin.name)' conflicted with another transaction")
+                }
                 logger.error("the job change handler of '\(plugin.name)' failed (\(cause.rawValue) \(job.id)): \(answer["error"].string ?? "")")
                 throw PluginError(status: 500, code: "job_change_failed",
                                   detail: "The plugin '\(plugin.name)' failed while handling the \(cause.rawValue) of job \(job.id).")

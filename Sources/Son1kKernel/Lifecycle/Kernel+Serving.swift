@@ -27,6 +27,7 @@ extension Kernel {
         let server = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let dispatcher = Task { [events, handlers] in await events.runDispatcher(queue: handlers.queue) }
         jobMaintenance.start()
+        outboxTail?.start()
         let shutdown = Task { [self] in
             guard let signal = await signals.next() else { return }
             await beginShutdown(after: signal, server: server, signals: signals)
@@ -40,6 +41,7 @@ extension Kernel {
             scheduler.cancelAll()
             jobs.drain(within: 1)
             jobMaintenance.stop()
+            outboxTail?.stop()
             plugins.stopAll()
             throw error
         }

@@ -50,6 +50,7 @@ extension Kernel {
         events.finishWhenIdle()
         await dispatcher.value
         jobMaintenance.stop()
+        outboxTail?.stop()
         plugins.stopAll()
         let pending = (try? events.pendingDeliveries()) ?? 0
         logger.notice("shut down cleanly\(pending > 0 ? "; \(pending) deliveries stay pending for the next start" : "")")

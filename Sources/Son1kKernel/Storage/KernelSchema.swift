@@ -94,5 +94,30 @@ enum KernelSchema {
             CREATE INDEX kernel_jobs_owner ON kernel_jobs (plugin, owner_id, created_at, id);
             CREATE INDEX kernel_jobs_finished ON kernel_jobs (finished_at) WHERE finished_at IS NOT NULL;
             """),
+        // What several instances on one database must share: settings generated once (the
+        // JWT signing secret), when each scheduled action is next due (one instance,
+        // whichever, publishes it each period), and which process published each action.
+        .init(3, """
+            CREATE TABLE kernel_settings (
+                name TEXT PRIMARY KEY,
+                value TEXT NOT NULL
+            );
+            CREATE TABLE kernel_schedules (
+                publisher TEXT NOT NULL,
+                topic TEXT NOT NULL,
+                next_at INTEGER NOT NULL,
+                PRIMARY KEY (publisher, topic)
+            );
+            ALTER TABLE kernel_events ADD COLUMN origin TEXT;
+            """),
+    ]
+
+    /// PostgreSQL's own additions (applied after ``migrations``, ledgered as `kernel_postgres`):
+    /// the id of the transaction that wrote each action, which ``OutboxTail`` reads by.
+    static let postgresMigrations: [Migration] = [
+        .init(1, """
+            ALTER TABLE kernel_events ADD COLUMN tx_id xid8 NOT NULL DEFAULT pg_current_xact_id();
+            CREATE INDEX kernel_events_tx ON kernel_events (tx_id, id);
+            """),
     ]
 }

@@ -50,6 +50,11 @@ public final class SQLiteStorage: Storage, @unchecked Sendable {
         try transaction { tx in try tx.execute(sql, params) }
     }
 
+    /// Through the writer: the readers' connections cannot write.
+    public func writeReturning(_ sql: String, _ params: [SQLValue]) throws -> [StorageRow] {
+        try transaction { tx in try tx.query(sql, params) }
+    }
+
     /// One statement needs no explicit read transaction: SQLite reads it from one snapshot.
     /// (GRDB's `read` would add a BEGIN and a COMMIT around it.)
     public func query(_ sql: String, _ params: [SQLValue]) throws -> [StorageRow] {

@@ -58,6 +58,10 @@ public protocol Storage: Sendable {
     /// The same rows as a JSON array of objects (columns in select order): what plugins
     /// receive, written straight from the engine's rows.
     func queryJSON(_ sql: String, _ params: [SQLValue]) throws -> [UInt8]
+    /// Run one writing statement with `RETURNING` in its own transaction and read its rows
+    /// (on PostgreSQL at READ COMMITTED, like every single statement: what `FOR UPDATE SKIP
+    /// LOCKED` queues are made for).
+    func writeReturning(_ sql: String, _ params: [SQLValue]) throws -> [StorageRow]
     /// Start a write transaction. It holds the writer until committed or rolled back.
     func begin() throws -> any StorageTransaction
     /// Close connections; further calls fail.
@@ -100,18 +104,19 @@ extension Storage {
     public func execute(_ sql: String) throws -> StorageChanges { try execute(sql, []) }
 }
 
-/// The pause before a conflicted transaction runs again: random, growing with the attempt
-/// (1–2 ms, 2–4 ms, …, at most 64–128 ms), so the transactions that collided do not collide again.
+/// The kernel's side of ``ConflictRetry``: what counts as a conflict here.
 enum ConflictBackoff {
     /// Run `body` until it succeeds, fails otherwise than by a conflict, or ran `attempts` times.
-    static func retrying<T>(attempts: Int = 8, _ body: () throws -> T) throws -> T {
-        var attempt = 1
-        while true {
-            do { return try body() } catch let error as StorageError where error.kind == .conflict && attempt < attempts {
-                let base = Double(1 << min(attempt - 1, 6)) / 1000
-                Thread.sleep(forTimeInterval: base + Double.random(in: 0..<base))
-                attempt += 1
-            }
-        }
+    static func retrying<T>(attempts: Int = ConflictRetry.attempts, _ body: () throws -> T) throws -> T {
+        try ConflictRetry.retrying(attempts: attempts, isConflict: isConflict, body)
+    }
+
+    /// A conflict as storage reports it, or as it reached the kernel through a plugin (a hook
+    /// subscriber's statement that conflicted inside the kernel's transaction).
+    static func isConflict(_ error: any Error) -> Bool {
+        if let error = error as? StorageError { return error.kind == .conflict }
+        if let error = error as? PluginError { return error.code == ConflictRetry.code }
+        if let veto = error as? HookVeto { return veto.error.code == ConflictRetry.code }
+        return false
     }
 }

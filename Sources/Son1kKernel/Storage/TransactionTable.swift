@@ -56,14 +56,18 @@ final class TransactionTable: Sendable {
     func perform<T>(_ txn: UInt64 = 0, _ body: (UInt64) throws -> T) throws -> T {
         if txn != 0 { return try body(txn) }
         try OpenTransactions.refuseWriteOutsideTransaction()
-        let handle = try begin()
-        do {
-            let result = try body(handle)
-            try commit(handle)
-            return result
-        } catch {
-            rollback(handle)
-            throw error
+        // The kernel's own transaction: one that conflicted (PostgreSQL) did nothing, so it
+        // simply runs again.
+        return try ConflictBackoff.retrying {
+            let handle = try begin()
+            do {
+                let result = try body(handle)
+                try commit(handle)
+                return result
+            } catch {
+                rollback(handle)
+                throw error
+            }
         }
     }
 

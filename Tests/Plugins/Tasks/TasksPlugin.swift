@@ -40,7 +40,7 @@ struct TasksPlugin: Plugin {
             guard (1...100_000).contains(input.count) else { throw PluginError.invalid("count", "must be 1 to 100000.") }
             let user = try req.requirePrincipal().id
             let echoes = (0..<input.count).map { Echo(text: "\(input.prefix ?? "echo") \($0)", sleepMs: input.sleepMs) }
-            let ids = try ctx.jobs.enqueue(echoes, options: .init(ownerID: user))
+            let ids = try ctx.jobs.enqueue(echoes, options: .init(ownerID: user, heartbeatTimeout: input.heartbeatTimeoutS))
             return BatchAnswer(first: ids.first ?? "", last: ids.last ?? "", count: ids.count)
         }
         // Two rows per request, and on purpose a third that breaks the primary key: the
@@ -185,6 +185,7 @@ struct Batch: Codable, Sendable {
     var count: Int
     var prefix: String?
     var sleepMs: Int?
+    var heartbeatTimeoutS: Double?
 }
 struct BatchAnswer: Codable, Sendable {
     var first: String

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Son1kPluginKit
 import Testing
 
@@ -40,12 +39,13 @@ extension PluginSpec {
 
     /// POST a webhook body, signed unless a header is given.
     static func deliver(_ k: TestKernel, _ body: [UInt8], header: String? = nil, path: String = "/api/billing/webhook") async throws -> TestResponse {
-        let signature = try header ?? StripeFake.sign(body, secret: secret, timestamp: Int(Date().timeIntervalSince1970))
+        var signature = header ?? ""
+        if header == nil { signature = try await StripeFake.sign(body, secret: secret, timestamp: Int(Date().timeIntervalSince1970)) }
         return try await k.request("POST", path, body: body, headers: ["Stripe-Signature": signature, "Content-Type": "application/json"])
     }
 
     @Test func checkoutSpeaksStripesWireFormatAndRecordsNothingOnAStripeError() async throws {
-        let stripe = try StripeFake(key: Self.key)
+        let stripe = try await StripeFake.start(key: Self.key)
         defer { stripe.stop() }
         let k = try await TestKernel.start([.tiers(), .billing(Self.config(stripe, prices: ["PRO": "price_pro", "STUDIO": "price_missing"]))])
         defer { k.stop() }
@@ -76,7 +76,7 @@ extension PluginSpec {
         // Stripe refuses: 502 with its message, and no session recorded.
         let broken = try await k.request("POST", "/api/billing/checkout", token: me.token, json: ["tier": "STUDIO"])
         #expect(broken.status == 502 && broken.json["code"] == "stripe_error" && broken.json["detail"].string?.contains("No such price: 'price_missing'") == true)
-        let recorded = try await k.database().read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM billing_checkouts") }
+        let recorded = try await k.integer("SELECT COUNT(*) AS n FROM billing_checkouts")
         #expect(recorded == 2)
         #expect(try await stripe.requests().count == 3)
 
@@ -94,19 +94,19 @@ extension PluginSpec {
     }
 
     @Test func signaturesAreCheckedAsStripesOwnLibraryMakesThem() async throws {
-        let stripe = try StripeFake(key: Self.key)
+        let stripe = try await StripeFake.start(key: Self.key)
         defer { stripe.stop() }
         let k = try await TestKernel.start([.tiers(), .billing(Self.config(stripe))])
         defer { k.stop() }
         let body = Self.event("invoice.paid", ["id": "in_1", "object": "invoice", "subscription": "sub_unknown"])
         let now = Int(Date().timeIntervalSince1970)
-        let good = try StripeFake.sign(body, secret: Self.secret, timestamp: now)
+        let good = try await StripeFake.sign(body, secret: Self.secret, timestamp: now)
         #expect(try await Self.deliver(k, body, header: good).status == 200)
 
-        let otherSecret = try StripeFake.sign(body, secret: "whsec_someone_else", timestamp: now)
+        let otherSecret = try await StripeFake.sign(body, secret: "whsec_someone_else", timestamp: now)
         var tampered = body
         tampered[tampered.count - 3] = UInt8(ascii: "X")
-        let stale = try StripeFake.sign(body, secret: Self.secret, timestamp: now - 400)
+        let stale = try await StripeFake.sign(body, secret: Self.secret, timestamp: now - 400)
         let v1 = good.split(separator: ",").first { $0.hasPrefix("v1=") }.map(String.init) ?? ""
         let onlyV0 = "t=\(now),v0=\(v1.dropFirst(3))"
         let rejections: [(String, [UInt8], String?)] = [
@@ -120,7 +120,7 @@ extension PluginSpec {
         // Rolling the secret: Stripe sends one v1 per secret; the matching one is enough.
         let otherV1 = otherSecret.split(separator: ",").first { $0.hasPrefix("v1=") }.map(String.init) ?? ""
         let rotating = Self.event("invoice.paid", ["id": "in_2", "object": "invoice", "subscription": "sub_unknown"])
-        let rotatingGood = try StripeFake.sign(rotating, secret: Self.secret, timestamp: now)
+        let rotatingGood = try await StripeFake.sign(rotating, secret: Self.secret, timestamp: now)
         let rotatingV1 = rotatingGood.split(separator: ",").first { $0.hasPrefix("v1=") }.map(String.init) ?? ""
         #expect(try await Self.deliver(k, rotating, header: "t=\(now),\(otherV1),\(rotatingV1)").status == 200)
         // Signed but not an event: a client error, not a crash.
@@ -131,13 +131,13 @@ extension PluginSpec {
     }
 
     @Test func oneEventDeliveredTwentyTimesChangesTheTierOnce() async throws {
-        let stripe = try StripeFake(key: Self.key)
+        let stripe = try await StripeFake.start(key: Self.key)
         defer { stripe.stop() }
         let k = try await TestKernel.start([.tiers(), .billing(Self.config(stripe))])
         defer { k.stop() }
         let me = try await k.register("replayed")
         let body = Self.event("customer.subscription.created", Self.subscription("sub_r", user: me.id, customer: "cus_r", status: "active", price: "price_pro"))
-        let header = try StripeFake.sign(body, secret: Self.secret, timestamp: Int(Date().timeIntervalSince1970))
+        let header = try await StripeFake.sign(body, secret: Self.secret, timestamp: Int(Date().timeIntervalSince1970))
         var statuses: [Int] = []
         for _ in 0..<10 { statuses.append(try await Self.deliver(k, body, header: header).status) }
         statuses += try await withThrowingTaskGroup(of: Int.self) { group in
@@ -146,11 +146,11 @@ extension PluginSpec {
         }
         #expect(statuses == Array(repeating: 200, count: 20))
         _ = try await poll("the tier change") { try await k.limits(me.token)["tier"] == "PRO" ? true : nil }
-        #expect(try k.eventCountsByUser("billing.subscription_changed") == [me.id: 1])
+        #expect(try await k.eventCountsByUser("billing.subscription_changed") == [me.id: 1])
     }
 
     @Test func subscriptionsMoveTiersOnlyForwardAndOnlyToConfiguredPrices() async throws {
-        let stripe = try StripeFake(key: Self.key)
+        let stripe = try await StripeFake.start(key: Self.key)
         defer { stripe.stop() }
         let k = try await TestKernel.start([.tiers(), .billing(Self.config(stripe))])
         defer { k.stop() }
@@ -164,9 +164,10 @@ extension PluginSpec {
                                                      Self.subscription("sub_1", user: nil, customer: "cus_1", status: "active", price: "price_pro"), created: t0 + 1)).status == 200)
         let pro = try await poll("PRO") { () -> JSONValue? in
             let l = try await k.limits(me.token)
-            return l["tier"] == "PRO" ? l : nil
+            guard l["tier"] == "PRO" else { return nil }  // not `? l : nil`: nil would become JSONValue.null
+            return l
         }
-        #expect(pro["limits"]["limit"] == 200 && pro["limits"]["period"] == "month")
+        #expect(pro["limits"]["limit"] == 200 && pro["limits"]["period"] == "month", "\(pro)")
         let mine = try await k.request("GET", "/api/billing/subscription", token: me.token).json
         #expect(mine["tier"] == "PRO" && mine["status"] == "active" && mine["subscription_id"] == "sub_1")
 
@@ -184,9 +185,9 @@ extension PluginSpec {
         #expect(odd.status == 200 && odd.json["result"] == "ignored: unknown price price_unheard_of")
         let admin = try await k.adminToken()
         // Deliveries are asynchronous: wait until tiers has seen every change billing published.
-        _ = try await poll("tiers to apply every change") { try k.undelivered(to: "tiers") == 0 ? true : nil }
+        _ = try await poll("tiers to apply every change") { try await k.undelivered(to: "tiers") == 0 ? true : nil }
         #expect(try await k.limits(me.token)["tier"] == "FREE")
-        #expect(try k.eventCountsByUser("billing.subscription_changed") == [me.id: 2], "created and deleted only")
+        #expect(try await k.eventCountsByUser("billing.subscription_changed") == [me.id: 2], "created and deleted only")
         let subs = try await k.request("GET", "/api/admin/billing/subscriptions", token: admin).json["items"].array ?? []
         #expect(subs.map(\.["subscription_id"]) == ["sub_1"] && subs[0]["status"] == "canceled")
     }
@@ -196,13 +197,13 @@ extension PluginSpec {
         defer { k.stop() }
         let me = try await k.register("forger")
         let forged = Self.event("customer.subscription.created", Self.subscription("sub_f", user: me.id, customer: "cus_f", status: "active", price: "price_pro"))
-        for header in ["", try StripeFake.sign(forged, secret: "whsec_guess", timestamp: Int(Date().timeIntervalSince1970))] {
+        for header in ["", try await StripeFake.sign(forged, secret: "whsec_guess", timestamp: Int(Date().timeIntervalSince1970))] {
             let r = try await Self.deliver(k, forged, header: header)
             #expect(r.status == 503 && r.json["code"] == "billing_not_configured")
         }
         let checkout = try await k.request("POST", "/api/billing/checkout", token: me.token, json: ["tier": "PRO"])
         #expect(checkout.status == 503 && checkout.json["code"] == "billing_not_configured" && checkout.json["checkout_url"].isNull)
         #expect(try await k.limits(me.token)["tier"] == "FREE")
-        #expect(try k.eventCountsByUser("billing.subscription_changed").isEmpty)
+        #expect(try await k.eventCountsByUser("billing.subscription_changed").isEmpty)
     }
 }

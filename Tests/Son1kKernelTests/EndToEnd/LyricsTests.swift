@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Son1kPluginKit
 import Testing
 
@@ -44,7 +43,7 @@ extension PluginSpec {
     static let structure: JSONValue = ["verse", "chorus", "bridge"]
 
     @Test func ollamaStructuredOutputStreamingAndItsErrors() async throws {
-        let ollama = try PythonServer("ollama_fake", arguments: ["1.0"])
+        let ollama = try await PythonServer.start("ollama_fake", arguments: ["1.0"])
         defer { ollama.stop() }
         let k = try await TestKernel.start([.lyrics(Self.ollamaConfig(ollama))])
         defer { k.stop() }
@@ -83,7 +82,7 @@ extension PluginSpec {
     }
 
     @Test func ollamaFailuresAreClearAndFallBackOnlyWhenConfigured() async throws {
-        let ollama = try PythonServer("ollama_fake", arguments: ["0"])
+        let ollama = try await PythonServer.start("ollama_fake", arguments: ["0"])
         defer { ollama.stop() }
         let body: JSONValue = ["prompt": "rain", "language": "en", "structure": Self.structure]
         for (model, engines, check) in [
@@ -117,8 +116,8 @@ extension PluginSpec {
         }
     }
 
-    @Test func theStandInSpeaksWhatOllamasOwnClientExpects() throws {
-        let ollama = try PythonServer("ollama_fake", arguments: ["0"])
+    @Test func theStandInSpeaksWhatOllamasOwnClientExpects() async throws {
+        let ollama = try await PythonServer.start("ollama_fake", arguments: ["0"])
         defer { ollama.stop() }
         let script = """
             import json, sys, ollama
@@ -295,7 +294,7 @@ extension PluginSpec {
         let jobID = job["id"].string ?? ""
         let shown = try await k.request("GET", "/api/generations/\(jobID)", token: me.token).json
         #expect(shown["lyrics"] == "[Chorus]\nla la\nsing along" && shown["instrumental"] == false, "\(shown)")
-        let stored = try await k.database().read { db in try String.fetchOne(db, sql: "SELECT request FROM generation_jobs WHERE id = ?", arguments: [jobID]) }
+        let stored = try await k.values("SELECT request FROM generation_jobs WHERE id = ?", [.text(jobID)]).first?.string
         #expect(try JSONValue.parse(Array((stored ?? "{}").utf8))["lyrics"] == "[Chorus]\nla la\nsing along", "the job's stored request")
         let stolen = try await k.request("POST", "/api/generations", token: other.token, json: ["prompt": "x", "lyrics_draft_id": .string(id)])
         #expect(stolen.status == 422 && stolen.json["detail"].string?.contains("lyrics_draft_id") == true)
@@ -304,7 +303,7 @@ extension PluginSpec {
         #expect(analysed["genre"] == "latin" && analysed["mood"] == "sad" && analysed["tempo_bpm"].int != nil, "\(analysed)")
 
         #expect(try await k.request("DELETE", "/api/lyrics/drafts/\(id)", token: me.token).status == 204)
-        let rows = try await k.database().read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM lyrics_draft_versions") }
+        let rows = try await k.integer("SELECT COUNT(*) AS n FROM lyrics_draft_versions")
         #expect(rows == 0)
     }
 }

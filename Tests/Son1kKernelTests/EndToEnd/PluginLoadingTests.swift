@@ -35,6 +35,21 @@ import Testing
         #expect(!(try await k.request("GET", "/openapi.json").text.contains("/api/faulty/throw")))
     }
 
+    /// `ctx.db.dialect` names the deployment's database, so a plugin's one statement that
+    /// must differ reaches the engine that understands it.
+    @Test func aPluginLearnsTheDatabaseDialectAndRunsAStatementOnlyItUnderstands() async throws {
+        let k = try await TestKernel.start([.hello, .faulty()])
+        defer { k.stop() }
+        let r = try await k.request("GET", "/api/faulty/dialect")
+        #expect(r.status == 200, "\(r)")
+        #expect(r.json["dialect"].string == k.backend.rawValue)
+        let version = r.json["version"].string ?? ""
+        switch k.backend {
+        case .sqlite: #expect(version.hasPrefix("3."), "sqlite_version(): \(version)")
+        case .postgres: #expect(version.hasPrefix("15"), "server_version: \(version)")
+        }
+    }
+
     /// `make run` serves the shipped plugins.json: every plugin it names starts, with its config.
     @Test func everyPluginOfTheShippedPluginsJSONRuns() async throws {
         let shipped = try JSONValue.parse(Array(try Data(contentsOf: TestKernel.repositoryRoot.appendingPathComponent("plugins.json"))))

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HummingbirdWSClient
 import Son1kPluginKit
 import Testing
@@ -46,11 +45,9 @@ import Testing
         }
         #expect(codes == ["1001 going away": 50], "close codes received: \(codes)")
 
-        let rows = try k.database().read { db in
-            try Row.fetchAll(db, sql: "SELECT id, status, attempts, lease_id FROM generation_jobs ORDER BY id")
-        }
+        let rows = try await k.rows("SELECT id, status, attempts, lease_id FROM generation_jobs ORDER BY id")
         for row in rows {
-            #expect(row["status"] as String == "queued" && row["attempts"] as Int == 0 && (row["lease_id"] as String?) == nil,
+            #expect(row["status"] == "queued" && row["attempts"]?.int == 0 && row["lease_id"] == .null,
                     "\(row): back in the queue with its attempt unspent")
         }
         #expect(rows.count == 2)

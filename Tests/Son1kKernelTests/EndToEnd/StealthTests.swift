@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Son1kPluginKit
 import Testing
 
@@ -146,9 +145,9 @@ extension PluginSpec {
         for lease in leases where lease["available"] == true { perAccount[lease["account_id"].string ?? "?", default: 0] += 1 }
         #expect(perAccount.count == 4 && perAccount.values.allSatisfy { $0 == 50 }, "\(perAccount)")
         #expect(leases.filter { $0["available"] == false }.count == 800)
-        let stored = try await k.database().read { db in try Int.fetchAll(db, sql: "SELECT request_count FROM stealth_accounts") }
+        let stored = try await k.values("SELECT request_count FROM stealth_accounts").compactMap(\.int)
         #expect(stored == [50, 50, 50, 50])
-        let leaseRows = try await k.database().read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM stealth_leases") }
+        let leaseRows = try await k.integer("SELECT COUNT(*) AS n FROM stealth_leases")
         #expect(leaseRows == 200)
     }
 
@@ -205,7 +204,7 @@ extension PluginSpec {
         #expect(bodies[0].contains("bad key *** via ***"), "the echoed key is redacted in last_error")
 
         // At rest: sealed, not the plain text.
-        let columns = try await k.database().read { db in try String.fetchAll(db, sql: "SELECT credential_sealed || ' ' || COALESCE(proxy_sealed, '') FROM stealth_accounts") }
+        let columns = try await k.values("SELECT credential_sealed || ' ' || COALESCE(proxy_sealed, '') AS sealed FROM stealth_accounts").compactMap(\.string)
         for row in columns { for secret in secrets { #expect(!row.contains(secret)) } }
 
         // Users and anonymous callers reach no stealth route; workers read but do not change accounts.
@@ -231,7 +230,7 @@ extension PluginSpec {
         let keyOne = "key-one-aaaa1111"
         let keyTwo = "key-two-bbbb2222"
         let proxyPassword = "ppass-Secret-8810"
-        let provider = try PythonServer("provider_fake", arguments: [JSONValue.object([
+        let provider = try await PythonServer.start("provider_fake", arguments: [JSONValue.object([
             "keys": [.init(keyOne): ["rate_limit_after": 3, "retry_after": 120], .init(keyTwo): [:]],
             "proxy_auth": .string("puser:\(proxyPassword)"),
         ]).jsonString])

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Son1kMusicEngine
 import Son1kPluginKit
 import Testing
@@ -237,9 +236,8 @@ extension PluginSpec {
 
         #expect(try await k.request("DELETE", "/api/voice/profiles/\(id)", token: me.token).status == 204)
         #expect(try await k.request("GET", "/api/blobs/\(blob)", token: me.token).status == 404)
-        let left = try await k.database().read { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM voice_profiles") ?? -1, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM kernel_blobs WHERE id = ?", arguments: [blob]) ?? -1)
-        }
+        let left = (try await k.integer("SELECT COUNT(*) AS n FROM voice_profiles") ?? -1,
+                    try await k.integer("SELECT COUNT(*) AS n FROM kernel_blobs WHERE id = ?", [.text(blob)]) ?? -1)
         #expect(left == (0, 0))
     }
 
@@ -260,10 +258,8 @@ extension PluginSpec {
             return try await group.reduce(into: [String: Int]()) { $0["\($1.0) \($1.1)", default: 0] += 1 }
         }
         #expect(statuses == ["202 ": 10, "429 too_many_active": 40], "\(statuses)")
-        let (rows, jobs) = try await k.database().read { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM voice_jobs") ?? 0,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM kernel_jobs WHERE plugin = 'voice' AND state = 'queued'") ?? 0)
-        }
+        let (rows, jobs) = (try await k.integer("SELECT COUNT(*) AS n FROM voice_jobs") ?? 0,
+                            try await k.integer("SELECT COUNT(*) AS n FROM kernel_jobs WHERE plugin = 'voice' AND state = 'queued'") ?? 0)
         #expect(rows == 10 && jobs == 10, "a refused request leaves nothing behind: \(rows) rows, \(jobs) jobs")
     }
 
@@ -290,13 +286,13 @@ extension PluginSpec {
         }
         let after = try await k.request("GET", "/api/voice/jobs/\(id)", token: me.token).json
         #expect(after["status"] == "timeout" && after["audio_url"] == .null, "\(after)")
-        let failed = try k.eventCounts("voice.failed")
+        let failed = try await k.eventCounts("voice.failed")
         #expect(failed.values.reduce(0, +) == 1, "one voice.failed for the timeout: \(failed)")
     }
 
     @Test func theRemoteEngineSendsReferenceAndTextAndRidesOutA429() async throws {
         let busy = "xtts-key-busy-1111", free = "xtts-key-free-2222"
-        let xtts = try PythonServer("xtts_fake", arguments: [JSONValue.object(["keys": [.init(busy): ["rate_limit_after": 1, "retry_after": 300], .init(free): [:]]]).jsonString])
+        let xtts = try await PythonServer.start("xtts_fake", arguments: [JSONValue.object(["keys": [.init(busy): ["rate_limit_after": 1, "retry_after": 300], .init(free): [:]]]).jsonString])
         defer { xtts.stop() }
         let k = try await TestKernel.start([
             .stealth(["default_provider": "xtts", "providers": ["xtts": ["base_url": .string(xtts.base)]]]),

@@ -9,6 +9,20 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
     var testDescription: String { rawValue }
 
+    /// The backend end-to-end deployments run on: SQLite, or PostgreSQL when the tests run
+    /// with `SON1K_TEST_DATABASE=postgres` (`make test` runs the suites that promise the same
+    /// on both a second time that way).
+    static let current: Backend = {
+        guard let name = ProcessInfo.processInfo.environment["SON1K_TEST_DATABASE"], !name.isEmpty else { return .sqlite }
+        guard let backend = Backend(rawValue: name) else { fatalError("SON1K_TEST_DATABASE must be sqlite or postgres, not \(name)") }
+        return backend
+    }()
+
+    /// How much longer than on SQLite a deadline waits: on PostgreSQL every statement is a
+    /// round trip to a server that all the suites' deployments share at once (two cores), so
+    /// a boot's migrations or a queue of thousands of jobs take several times longer.
+    var patience: Double { self == .postgres ? 3 : 1 }
+
     /// `DATABASE_URL` for a new, empty database of this backend ("" for SQLite: the kernel's
     /// data directory then holds the file).
     func freshDatabaseURL() throws -> String {

@@ -27,7 +27,8 @@ final class EventSocket: Sendable {
         socket.task.withLock { $0 = task }
         let failure = Mutex<String?>(nil)
         Task { do { _ = try await task.value } catch { failure.withLock { $0 = "\(error)" } } }
-        _ = try await poll("the WebSocket to connect") { () -> Bool? in
+        // Generous: with every suite running at once on two cores, a connect can queue for seconds.
+        _ = try await poll("the WebSocket to connect", timeout: .seconds(30)) { () -> Bool? in
             if let failure = failure.withLock({ $0 }) { throw TestFailure("the WebSocket could not connect: \(failure)") }
             return socket.connected.withLock { $0 } ? true : nil
         }

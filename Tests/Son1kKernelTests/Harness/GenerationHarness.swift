@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Son1kPluginKit
 import Testing
 
@@ -29,34 +28,21 @@ extension TestKernel {
         }
     }
 
-    /// The deployment's database, read-only, to check what was recorded (event counts).
-    func database() throws -> DatabaseQueue {
-        var config = Configuration()
-        config.readonly = true
-        return try DatabaseQueue(path: directory.appendingPathComponent("data/son1k.db").path, configuration: config)
-    }
-
     /// How many actions of `topic` were recorded for each generation id.
-    func eventCounts(_ topic: String) throws -> [String: Int] {
-        try database().read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT json_extract(data, '$.generation_id') AS id, COUNT(*) AS n FROM kernel_events WHERE topic = ? GROUP BY 1", arguments: [topic])
-            return Dictionary(uniqueKeysWithValues: rows.map { (($0["id"] as String?) ?? "(none)", $0["n"] as Int) })
-        }
+    func eventCounts(_ topic: String) async throws -> [String: Int] {
+        let rows = try await rows("SELECT \(jsonField("data", "generation_id")) AS id, COUNT(*) AS n FROM kernel_events WHERE topic = ? GROUP BY 1", [.text(topic)])
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0["id"]?.string ?? "(none)", $0["n"]?.int ?? 0) })
     }
 
     /// Actions for `subscriber` not yet delivered (pending), read from the outbox.
-    func undelivered(to subscriber: String) throws -> Int {
-        try database().read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM kernel_deliveries WHERE subscriber = ? AND status = 'pending'", arguments: [subscriber]) ?? 0
-        }
+    func undelivered(to subscriber: String) async throws -> Int {
+        try await integer("SELECT COUNT(*) AS n FROM kernel_deliveries WHERE subscriber = ? AND status = 'pending'", [.text(subscriber)]) ?? 0
     }
 
     /// How many actions of `topic` were recorded per user.
-    func eventCountsByUser(_ topic: String) throws -> [String: Int] {
-        try database().read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT user_id, COUNT(*) AS n FROM kernel_events WHERE topic = ? GROUP BY user_id", arguments: [topic])
-            return Dictionary(uniqueKeysWithValues: rows.map { (($0["user_id"] as String?) ?? "(none)", $0["n"] as Int) })
-        }
+    func eventCountsByUser(_ topic: String) async throws -> [String: Int] {
+        let rows = try await rows("SELECT user_id, COUNT(*) AS n FROM kernel_events WHERE topic = ? GROUP BY user_id", [.text(topic)])
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0["user_id"]?.string ?? "(none)", $0["n"]?.int ?? 0) })
     }
 
     /// Start `son1k worker` against this server; kill it with `terminate()` or `kill`.

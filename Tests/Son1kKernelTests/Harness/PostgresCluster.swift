@@ -31,6 +31,11 @@ final class PostgresCluster: Sendable {
         }
     }
 
+    /// A cluster of the caller's own, for a test that must not share the server: one that
+    /// stops and restarts it, or one timing what the server's busiest moments (other tests'
+    /// `CREATE DATABASE`, long transactions) would hold back. The caller stops it.
+    static func dedicated() throws -> PostgresCluster { try PostgresCluster() }
+
     private static func stopShared() {
         guard case .success(let cluster)? = started.withLock({ $0 }) else { return }
         cluster.stop()

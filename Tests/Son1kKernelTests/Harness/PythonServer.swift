@@ -18,7 +18,14 @@ final class PythonServer: @unchecked Sendable {
     let port: Int
     var base: String { "http://127.0.0.1:\(port)" }
 
-    init(_ name: String, arguments: [String]) throws {
+    /// Start `Tests/Tools/NAME.py`; returns once it printed its port. Python's start-up and
+    /// imports take seconds under load, so the wait happens on a thread of its own, not on
+    /// Swift's cooperative pool that other tests' WebSocket clients need.
+    static func start(_ name: String, arguments: [String]) async throws -> PythonServer {
+        try await onThreads(1) { _ in Result { try PythonServer(name, arguments: arguments) } }[0].get()
+    }
+
+    private init(_ name: String, arguments: [String]) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.python) else {
             throw TestFailure("\(Self.python) is missing: run `make test` (it runs scripts/test-venv.sh)")
         }

@@ -15,8 +15,11 @@ final class StripeFake: @unchecked Sendable {
     var port: Int { server.port }
     var base: String { server.base }
 
-    init(key: String) throws {
-        server = try PythonServer("stripe_fake", arguments: ["serve", key])
+    private init(server: PythonServer) { self.server = server }
+
+    /// Start the fake; returns once it listens.
+    static func start(key: String) async throws -> StripeFake {
+        StripeFake(server: try await PythonServer.start("stripe_fake", arguments: ["serve", key]))
     }
 
     func stop() { server.stop() }
@@ -24,8 +27,13 @@ final class StripeFake: @unchecked Sendable {
     /// What the fake received, oldest first: `{path, headers, form: [[name, value]]}`.
     func requests() async throws -> [JSONValue] { try await server.requests() }
 
-    /// The `Stripe-Signature` header Stripe's library makes for `payload` at `timestamp`.
-    static func sign(_ payload: [UInt8], secret: String, timestamp: Int) throws -> String {
+    /// The `Stripe-Signature` header Stripe's library makes for `payload` at `timestamp`
+    /// (Python starts and imports Stripe's library: seconds under load, so on a thread of its own).
+    static func sign(_ payload: [UInt8], secret: String, timestamp: Int) async throws -> String {
+        try await onThreads(1) { _ in Result { try signNow(payload, secret: secret, timestamp: timestamp) } }[0].get()
+    }
+
+    private static func signNow(_ payload: [UInt8], secret: String, timestamp: Int) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: python)
         p.arguments = [script, "sign", secret, String(timestamp)]

@@ -39,23 +39,36 @@ final class TestKernel: @unchecked Sendable {
     let directory: URL
     let configPath: String
     let environment: [String: String]
+    /// The database this deployment runs on (``Backend/current`` unless a test chose).
+    let backend: Backend
     private var kernelBlock: JSONValue = [:]
     private(set) var process: Process?
     private(set) var baseURL = ""
     private let output = Mutex("")
 
     /// Write plugins.json and start the kernel; returns once it listens.
-    static func start(_ plugins: [PluginSpec], kernel: JSONValue = [:], environment: [String: String] = [:]) async throws -> TestKernel {
-        let k = try TestKernel(plugins: plugins, kernel: kernel, environment: environment)
+    static func start(_ plugins: [PluginSpec], kernel: JSONValue = [:], environment: [String: String] = [:],
+                      backend: Backend = .current) async throws -> TestKernel {
+        var environment = environment
+        if environment["DATABASE_URL"] == nil {
+            // Created on a thread of its own: the first one starts the PostgreSQL cluster.
+            environment["DATABASE_URL"] = try await onThreads(1) { _ in Result { try backend.freshDatabaseURL() } }[0].get()
+        }
+        let k = try TestKernel(plugins: plugins, kernel: kernel, environment: environment, backend: backend)
         try await k.launch()
         return k
     }
 
-    init(plugins: [PluginSpec], kernel: JSONValue = [:], environment: [String: String] = [:]) throws {
+    /// A deployment on `backend`: a new, empty database of its own unless `environment` names
+    /// one in `DATABASE_URL` (a restart on the same data, a test of a bad URL).
+    init(plugins: [PluginSpec], kernel: JSONValue = [:], environment: [String: String] = [:], backend: Backend = .current) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("son1k-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         configPath = directory.appendingPathComponent("plugins.json").path
+        var environment = environment
+        if environment["DATABASE_URL"] == nil { environment["DATABASE_URL"] = try backend.freshDatabaseURL() }
         self.environment = environment
+        self.backend = backend
         var kernelBlock: JSONValue = [
             "listen": "127.0.0.1:0", "data_dir": .string(directory.appendingPathComponent("data").path),
             "bcrypt_cost": 4, "events": ["max_attempts": 5, "retry_base_ms": 50],
@@ -84,7 +97,8 @@ final class TestKernel: @unchecked Sendable {
     }
 
     /// Start (or restart, on the same data directory) and wait until it listens.
-    func launch(timeout: Duration = .seconds(30)) async throws {
+    func launch(timeout: Duration? = nil) async throws {
+        let timeout = timeout ?? .seconds(30 * backend.patience)
         output.withLock { $0 = "" }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "\(Self.buildDirectory)/son1k")
@@ -152,13 +166,20 @@ final class TestKernel: @unchecked Sendable {
         return state == "Z" || state == "X"
     }
 
-    /// SIGTERM and wait, then remove the data directory.
+    /// SIGTERM, then remove the data directory once the process exited. The wait happens on
+    /// a thread of its own: `stop()` runs in tests' `defer`, on Swift's cooperative pool, whose
+    /// two threads the WebSocket clients of other tests need while a shutdown takes seconds.
     func stop() {
-        if let p = process, p.isRunning {
-            p.terminate()
-            p.waitUntilExit()
+        let directory = directory
+        guard let p = process, p.isRunning else {
+            try? FileManager.default.removeItem(at: directory)
+            return
         }
-        try? FileManager.default.removeItem(at: directory)
+        p.terminate()
+        Thread {
+            p.waitUntilExit()
+            try? FileManager.default.removeItem(at: directory)
+        }.start()
     }
 
     deinit {
@@ -216,8 +237,13 @@ final class TestKernel: @unchecked Sendable {
 
     // MARK: CLI
 
-    /// Run `son1k ARGS --config <this deployment>` to completion.
-    func cli(_ args: [String]) throws -> (status: Int32, output: String) {
+    /// Run `son1k ARGS --config <this deployment>` to completion, waiting on a thread of its
+    /// own (not on Swift's cooperative pool).
+    func cli(_ args: [String]) async throws -> (status: Int32, output: String) {
+        try await onThreads(1) { _ in Result { try self.runCLI(args) } }[0].get()
+    }
+
+    private func runCLI(_ args: [String]) throws -> (status: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "\(Self.buildDirectory)/son1k")
         p.arguments = args + ["--config", configPath]

@@ -25,7 +25,13 @@ final class PostgresPool: Sendable {
     init(configuration: PostgresClient.Configuration, name: String) {
         client = PostgresClient(configuration: configuration, backgroundLogger: Self.logger)
         self.name = name
-        runner = Task.detached(executorPreference: Self.executor) { [client] in await client.run() }
+        // Leases made before `run()` began work but warn in the log; wait until it is called.
+        let running = DispatchSemaphore(value: 0)
+        runner = Task.detached(executorPreference: Self.executor) { [client] in
+            running.signal()
+            await client.run()
+        }
+        running.wait()
     }
 
     /// A connection lent to the calling thread until ``Lease/release()``.

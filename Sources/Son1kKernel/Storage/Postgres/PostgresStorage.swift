@@ -59,6 +59,11 @@ public final class PostgresStorage: Storage, @unchecked Sendable {
         try single { lease in PostgresValues.jsonArray(try run(lease, sql, params).rows) }
     }
 
+    /// A single statement commits on its own: no different from a query here.
+    public func writeReturning(_ sql: String, _ params: [SQLValue]) throws -> [StorageRow] {
+        try query(sql, params)
+    }
+
     public func begin() throws -> any StorageTransaction {
         try PostgresTransaction(storage: self)
     }

@@ -38,7 +38,14 @@ final class PostgresTransaction: StorageTransaction, ExpiringTransaction, @unche
     }
 
     func execute(_ sql: String, _ params: [SQLValue]) throws -> StorageChanges {
-        try perform { try storage.run(lease, sql, params).changes }
+        try perform(recovering: Self.returnsToSavepoint(sql)) { try storage.run(lease, sql, params).changes }
+    }
+
+    /// `ROLLBACK TO SAVEPOINT …` is what PostgreSQL accepts in an aborted transaction: it
+    /// undoes the failed statement along with the rest since the savepoint, and the
+    /// transaction goes on (the kernel delivers each action of a batch in a savepoint).
+    private static func returnsToSavepoint(_ sql: String) -> Bool {
+        sql.utf8.count < 64 && sql.uppercased().trimmingCharacters(in: .whitespaces).hasPrefix("ROLLBACK TO")
     }
 
     func query(_ sql: String, _ params: [SQLValue]) throws -> [StorageRow] {
@@ -61,17 +68,20 @@ final class PostgresTransaction: StorageTransaction, ExpiringTransaction, @unche
         _ = finish("rolled back after \(Int(timeout)) s without a commit", commit: false)
     }
 
-    private func perform<T>(_ body: () throws -> T) throws -> T {
+    private func perform<T>(recovering: Bool = false, _ body: () throws -> T) throws -> T {
         try lock.withLock {
             switch state {
             case .open: break
+            case .aborted where recovering: break
             case .aborted(let first): throw StorageError(kind: .closed, message: "an earlier statement of this transaction failed (\(first.message)), so PostgreSQL aborted it")
             case .finished(let how): throw StorageError(kind: .closed, message: "the transaction was already \(how)")
             }
             do {
-                return try body()
+                let result = try body()
+                if recovering { state = .open }
+                return result
             } catch let error as StorageError {
-                if error.kind != .misuse { state = .aborted(error) }
+                if error.kind != .misuse, case .open = state { state = .aborted(error) }
                 throw error
             }
         }
