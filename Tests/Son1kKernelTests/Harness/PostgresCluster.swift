@@ -98,18 +98,31 @@ final class PostgresCluster: Sendable {
 
     func url(database: String) -> String { "postgres://postgres@127.0.0.1:\(port)/\(database)?sslmode=disable" }
 
-    /// Stop the server at once (SIGQUIT to the postmaster: connections are cut, nothing is
-    /// waited for) and remove its folder.
+    /// Stop the server at once (SIGQUIT: connections are cut, nothing is waited for) and
+    /// remove its folder.
     func stop() {
+        signalServer(SIGQUIT)
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Take the server away as an outage would, keeping its data for ``resume()``: SIGINT, a
+    /// fast shutdown, cuts every connection and aborts open transactions, but first writes
+    /// out what was committed (with `synchronous_commit = off`, SIGQUIT would lose the last
+    /// fraction of a second of commits, which is this cluster's setting, not the outage).
+    func halt() { signalServer(SIGINT) }
+
+    private func signalServer(_ signal: Int32) {
         if let text = try? String(contentsOfFile: "\(directory)/data/postmaster.pid", encoding: .utf8),
            let pid = text.split(separator: "\n").first.flatMap({ Int32($0) }) {
-            kill(pid, SIGQUIT)
-            // Its folder goes once it has exited (it removes files of its own on the way out).
+            kill(pid, signal)
+            // Gone once it has exited (it removes files of its own on the way out).
             let deadline = Date().addingTimeInterval(5)
             while kill(pid, 0) == 0, Date() < deadline { usleep(10_000) }
         }
-        try? FileManager.default.removeItem(atPath: directory)
     }
+
+    /// Start the server again after ``halt()``: the same data, the same port.
+    func resume() throws { try start() }
 
     private func asUser(_ tool: String, _ arguments: [String]) throws {
         if getuid() == 0 { try Self.run("/usr/sbin/runuser", ["-u", user, "--", tool] + arguments) } else { try Self.run(tool, arguments) }
