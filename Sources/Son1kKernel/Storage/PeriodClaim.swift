@@ -13,9 +13,9 @@ enum PeriodClaim {
         try take(owner: owner, name: name, periodMs: periodMs, now: now, execute: tx.execute)
     }
 
-    /// The same as two statements of their own, for work that is not itself a transaction
-    /// (the queue's housekeeping): on PostgreSQL they run at READ COMMITTED, where the
-    /// conditional UPDATE lets one instance through per period and conflicts with nothing.
+    /// The same as a statement of its own, for work that is not itself a transaction
+    /// (the queue's housekeeping): on PostgreSQL it runs at READ COMMITTED, where the
+    /// conditional upsert lets one instance through per period and conflicts with nothing.
     static func take(owner: String, name: String, periodMs: Int64, now: Int64, in storage: any Storage) throws -> Bool {
         try take(owner: owner, name: name, periodMs: periodMs, now: now, execute: storage.execute)
     }
@@ -25,9 +25,11 @@ enum PeriodClaim {
         // The next tick of the instance that claims comes one period later, give or take its
         // timer's lateness: it may claim a little early, so no other instance slips in between.
         let next = now + periodMs - min(500, periodMs / 10)
-        _ = try execute("INSERT INTO kernel_schedules (publisher, topic, next_at) VALUES (?, ?, 0) ON CONFLICT (publisher, topic) DO NOTHING",
-                           [.text(owner), .text(name)])
-        return try execute("UPDATE kernel_schedules SET next_at = ? WHERE publisher = ? AND topic = ? AND next_at <= ?",
-                              [.int(next), .text(owner), .text(name), .int(now)]).changes == 1
+        // One statement: a first tick inserts (and claims), a due one moves it, any other
+        // changes nothing. Both engines count only the rows actually written.
+        return try execute("""
+            INSERT INTO kernel_schedules (publisher, topic, next_at) VALUES (?, ?, ?)
+            ON CONFLICT (publisher, topic) DO UPDATE SET next_at = excluded.next_at WHERE kernel_schedules.next_at <= ?
+            """, [.text(owner), .text(name), .int(next), .int(now)]).changes == 1
     }
 }

@@ -35,7 +35,7 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
         switch kind {
         case .constraint: return PluginError(status: 409, code: "constraint_violation", detail: message)
         case .busy: return PluginError(status: 503, code: "database_busy", detail: message)
-        case .conflict: return PluginError(status: 409, code: "transaction_conflict", detail: message)
+        case .conflict: return PluginError(status: 409, code: ConflictRetry.code, detail: message)
         case .unavailable: return PluginError(status: 503, code: "database_unavailable", detail: message)
         case .closed, .misuse: return PluginError(status: 500, code: "transaction_closed", detail: message)
         case .failed: return PluginError(status: 500, code: "database_error", detail: message)

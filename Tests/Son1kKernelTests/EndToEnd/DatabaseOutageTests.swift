@@ -8,9 +8,9 @@ import Testing
 /// again when it returns, with nothing lost.
 @Suite(.serialized) struct DatabaseOutageTests {
     @Test func aLostDatabaseIsA503AndTheServerRecoversWhenItReturns() async throws {
-        let cluster = try await onThreads(1) { _ in Result { try PostgresCluster.dedicated() } }[0].get()
+        let cluster = try await onThread { try PostgresCluster.dedicated() }
         defer { Thread { cluster.stop() }.start() }
-        let url = try await onThreads(1) { _ in Result { try cluster.freshDatabase() } }[0].get()
+        let url = try await onThread { try cluster.freshDatabase() }
         let k = try await TestKernel.start([.hello], environment: ["DATABASE_URL": url], backend: .postgres)
         defer { k.stop() }
         let me = try await k.register("patient")
@@ -25,7 +25,7 @@ import Testing
         #expect(ContinuousClock.now - start < .seconds(15), "answered, not left hanging")
         #expect(k.process?.isRunning == true, "the server keeps running")
 
-        try await onThreads(1) { _ in Result { try cluster.resume() } }[0].get()
+        try await onThread { try cluster.resume() }
         let last = Mutex("")
         let items: [JSONValue]
         do {

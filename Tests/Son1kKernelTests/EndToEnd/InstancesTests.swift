@@ -7,7 +7,7 @@ import Testing
 @Suite(.serialized) struct InstancesTests {
     /// Two instances of one deployment: the same plugins and database, data directories apart.
     static func pair(_ plugins: [PluginSpec], kernel: JSONValue = [:], on cluster: PostgresCluster? = nil) async throws -> (TestKernel, TestKernel) {
-        let url = try await onThreads(1) { _ in Result { try (cluster ?? PostgresCluster.shared()).freshDatabase() } }[0].get()
+        let url = try await onThread { try (cluster ?? PostgresCluster.shared()).freshDatabase() }
         let a = try await TestKernel.start(plugins, kernel: kernel, environment: ["DATABASE_URL": url], backend: .postgres)
         let b = try await TestKernel.start(plugins, kernel: kernel, environment: ["DATABASE_URL": url], backend: .postgres)
         return (a, b)
@@ -61,7 +61,7 @@ import Testing
     /// On a server of its own: what crosses instances waits for every transaction older than
     /// it on the whole server (docs/DECISIONS.md), and the shared test server always has some.
     @Test func anActionCommittedThroughOneInstanceReachesAWebSocketClientOfTheOther() async throws {
-        let cluster = try await onThreads(1) { _ in Result { try PostgresCluster.dedicated() } }[0].get()
+        let cluster = try await onThread { try PostgresCluster.dedicated() }
         let (a, b) = try await Self.pair([.hello], on: cluster)
         defer {
             a.stop()

@@ -35,15 +35,13 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     /// A new, empty database opened as the kernel opens it (kernel tables migrated). Opened on
     /// a thread of its own: the first call starts the PostgreSQL cluster, which takes seconds.
     func freshStorage(transactionTimeout: Double = 2) async throws -> any Storage {
-        try await onThreads(1) { _ in
-            Result { () throws -> any Storage in
+        try await onThread { () throws -> any Storage in
                 var s = KernelSettings()
                 s.dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("son1k-storage-\(UUID())").path
                 s.databaseURL = try freshDatabaseURL()
                 s.transactionTimeoutSeconds = transactionTimeout
                 return try KernelTools.openStorage(s)
-            }
-        }[0].get()
+        }
     }
 }
 
@@ -63,6 +61,12 @@ func onThreads<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> T
         }
         group.notify(queue: .global()) { continuation.resume(returning: results.all) }
     }
+}
+
+/// Run throwing blocking work on a thread of its own and wait without blocking: ``onThreads(_:_:)``
+/// for the single call that returns a value or throws.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await onThreads(1) { _ in Result { try body() } }[0].get()
 }
 
 private final class ResultBox<T: Sendable>: @unchecked Sendable {

@@ -22,7 +22,7 @@ final class PythonServer: @unchecked Sendable {
     /// imports take seconds under load, so the wait happens on a thread of its own, not on
     /// Swift's cooperative pool that other tests' WebSocket clients need.
     static func start(_ name: String, arguments: [String]) async throws -> PythonServer {
-        try await onThreads(1) { _ in Result { try PythonServer(name, arguments: arguments) } }[0].get()
+        try await onThread { try PythonServer(name, arguments: arguments) }
     }
 
     private init(_ name: String, arguments: [String]) throws {

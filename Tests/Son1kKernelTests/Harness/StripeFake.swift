@@ -30,7 +30,7 @@ final class StripeFake: @unchecked Sendable {
     /// The `Stripe-Signature` header Stripe's library makes for `payload` at `timestamp`
     /// (Python starts and imports Stripe's library: seconds under load, so on a thread of its own).
     static func sign(_ payload: [UInt8], secret: String, timestamp: Int) async throws -> String {
-        try await onThreads(1) { _ in Result { try signNow(payload, secret: secret, timestamp: timestamp) } }[0].get()
+        try await onThread { try signNow(payload, secret: secret, timestamp: timestamp) }
     }
 
     private static func signNow(_ payload: [UInt8], secret: String, timestamp: Int) throws -> String {

@@ -52,7 +52,7 @@ final class TestKernel: @unchecked Sendable {
         var environment = environment
         if environment["DATABASE_URL"] == nil {
             // Created on a thread of its own: the first one starts the PostgreSQL cluster.
-            environment["DATABASE_URL"] = try await onThreads(1) { _ in Result { try backend.freshDatabaseURL() } }[0].get()
+            environment["DATABASE_URL"] = try await onThread { try backend.freshDatabaseURL() }
         }
         let k = try TestKernel(plugins: plugins, kernel: kernel, environment: environment, backend: backend)
         try await k.launch()
@@ -240,7 +240,7 @@ final class TestKernel: @unchecked Sendable {
     /// Run `son1k ARGS --config <this deployment>` to completion, waiting on a thread of its
     /// own (not on Swift's cooperative pool).
     func cli(_ args: [String]) async throws -> (status: Int32, output: String) {
-        try await onThreads(1) { _ in Result { try self.runCLI(args) } }[0].get()
+        try await onThread { try self.runCLI(args) }
     }
 
     private func runCLI(_ args: [String]) throws -> (status: Int32, output: String) {

@@ -29,7 +29,7 @@ import Testing
         var earlier = KernelSettings()
         earlier.dataDirectory = dir.path
         let settings = earlier
-        let carried = try await onThreads(1) { _ in Result { try Kernel.jwtSecret(settings, storage: other) } }[0].get()
+        let carried = try await onThread { try Kernel.jwtSecret(settings, storage: other) }
         #expect(carried == "an-earlier-secret-of-this-deployment")
     }
 
