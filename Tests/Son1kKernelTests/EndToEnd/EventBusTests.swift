@@ -106,9 +106,11 @@ import Testing
 
     @Test func anActionCommittedBeforeSIGKILLIsDeliveredAfterRestart() async throws {
         // The subscriber fails while the first process lives, so the delivery is still pending
-        // in the outbox when the process is killed without any shutdown code running.
+        // in the outbox when the process is killed without any shutdown code running. A kill
+        // in the middle of an attempt leaves the delivery leased: the next process takes it
+        // when the lease ends, so the lease is short here.
         let failing = try await TestKernel.start([.hello, .faulty(["fail_actions": true])],
-                                                 kernel: ["events": ["max_attempts": 1000, "retry_base_ms": 50]])
+                                                 kernel: ["events": ["max_attempts": 1000, "retry_base_ms": 50, "lease_ms": 3000]])
         let user = try await failing.register("kim")
         let created = try await failing.request("POST", "/api/hello/greetings", token: user.token, json: ["name": "Ann"])
         #expect(created.status == 201)
@@ -135,5 +137,10 @@ import Testing
 }
 
 extension JSONValue {
-    var nilIfNull: JSONValue? { isNull ? nil : self }
+    /// Nil for `.null`. Spelled with `if`: in `isNull ? nil : self` the literal `nil` would
+    /// become the JSON value `.null` (JSONValue is ExpressibleByNilLiteral), never Optional.none.
+    var nilIfNull: JSONValue? {
+        if isNull { return nil }
+        return self
+    }
 }

@@ -96,7 +96,9 @@ final class PostgresCluster: Sendable {
         return url(database: name)
     }
 
-    func url(database: String) -> String { "postgres://postgres@127.0.0.1:\(port)/\(database)?sslmode=disable" }
+    /// A generous `connect_timeout`: the suites start tens of deployments at once on two cores,
+    /// and the server forks a backend for each of their connections.
+    func url(database: String) -> String { "postgres://postgres@127.0.0.1:\(port)/\(database)?sslmode=disable&connect_timeout=30" }
 
     /// Stop the server at once (SIGQUIT: connections are cut, nothing is waited for) and
     /// remove its folder.

@@ -181,5 +181,7 @@ import Testing
         #expect(Date().timeIntervalSince(started) < 10, "a refused connection fails at once, not after the pool's retries")
         s.databaseURL = "postgres:///son1k"
         #expect { try KernelTools.openStorage(s) } throws: { "\($0)".contains("names no host") }
+        s.databaseURL = "postgres://son1k@127.0.0.1:\(port)/son1k?connect_timeout=0"
+        #expect { try KernelTools.openStorage(s) } throws: { "\($0)".contains("connect_timeout must be 1 to 1000") }
     }
 }

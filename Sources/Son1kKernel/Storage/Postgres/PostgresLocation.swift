@@ -12,7 +12,9 @@ import PostgresNIO
 ///
 /// `sslmode` is `disable`, `prefer` (the default: TLS when the server offers it) or
 /// `require`; `pool_max` caps the connections for transactions (default 16) and
-/// `statement_pool_max` those for single statements (default 8). User, password and
+/// `statement_pool_max` those for single statements (default 8); `connect_timeout` is how
+/// many seconds opening one connection may take (default 10, as libpq spells it: a server
+/// that forks a backend per connection answers slowly when hundreds arrive at once). User, password and
 /// database are percent-decoded; the password never appears in an error or a log line.
 public struct PostgresLocation: Sendable, CustomStringConvertible {
     public var host: String
@@ -23,6 +25,7 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
     public var sslMode: String
     public var transactionConnections: Int
     public var statementConnections: Int
+    public var connectTimeoutSeconds: Int64
 
     public var hostAndPort: String { "\(host):\(port)" }
     /// The URL without its password.
@@ -55,6 +58,7 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         }
         transactionConnections = try count("pool_max", 16)
         statementConnections = try count("statement_pool_max", 8)
+        connectTimeoutSeconds = Int64(try count("connect_timeout", 10))
     }
 
     /// The TLS `sslmode` asks for: none, or a client configuration that may (`prefer`) or
@@ -68,20 +72,20 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         let mode: PostgresClient.Configuration.TLS = tls.map { $0.required ? .require($0.configuration) : .prefer($0.configuration) } ?? .disable
         var c = PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: mode)
         c.options.maximumConnections = maximumConnections
-        c.options.connectTimeout = .seconds(5)
+        c.options.connectTimeout = .seconds(connectTimeoutSeconds)
         return c
     }
 
     /// Connect once and run `SELECT 1`, so a wrong address or password stops start-up with a
     /// clear sentence instead of a pool that retries in the background.
-    func probe(timeout: Int64) throws {
+    func probe() throws {
         var mode = PostgresConnection.Configuration.TLS.disable
         if let tls {
             let context = try NIOSSLContext(configuration: tls.configuration)
             mode = tls.required ? .require(context) : .prefer(context)
         }
         var c = PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: mode)
-        c.options.connectTimeout = .seconds(timeout)
+        c.options.connectTimeout = .seconds(connectTimeoutSeconds)
         let group = MultiThreadedEventLoopGroup.singleton
         do {
             let connection = try PostgresConnection.connect(on: group.next(), configuration: c, id: 0, logger: PostgresPool.logger).wait()

@@ -39,7 +39,7 @@ public final class PostgresStorage: Storage, @unchecked Sendable {
     /// refuses the credentials (no pool retrying in the background).
     public init(url: String, transactionTimeout: Double = 30, leaseTimeout: Double = 10) throws {
         location = try PostgresLocation(url: url)
-        try location.probe(timeout: 5)
+        try location.probe()
         transactions = PostgresPool(configuration: location.configuration(maximumConnections: location.transactionConnections), name: "transactions")
         statements = PostgresPool(configuration: location.configuration(maximumConnections: location.statementConnections), name: "statements")
         self.transactionTimeout = transactionTimeout
