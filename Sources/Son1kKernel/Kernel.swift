@@ -52,8 +52,8 @@ public final class Kernel: Sendable {
         events = EventBus(storage: storage, transactions: transactions, settings: s, logger: logger, metrics: metrics)
         jobs = KernelQueue(storage: storage, transactions: transactions, events: events, settings: s, logger: logger, metrics: metrics)
         jobMaintenance = JobMaintenance(queue: jobs)
-        blobs = try BlobStore(storage: storage, root: s.blobsPath)
         egress = EgressClient()
+        blobs = BlobStore(storage: storage, contents: try BlobStore.contents(for: s, http: egress))
         cors = CORSPolicy(origins: s.corsOrigins)
         stream = EventStream()
         outboxTail = storage.dialect == "postgres" ? OutboxTail(storage: storage, origin: events.origin, logger: logger) { [stream] in stream.publish($0) } : nil

@@ -20,39 +20,33 @@ public struct BlobRecord: Sendable {
     }
 }
 
-/// Content-addressed files under `<blob dir>/<aa>/<bb>/<sha256>` with metadata in
-/// `kernel_blobs`. Identical content is stored once; each `put` gets its own id, owner and
-/// visibility. Files are written to a temporary name and renamed, so a reader never sees a
-/// partial file.
+/// Blobs by content address, with metadata in `kernel_blobs`. Identical content is stored
+/// once; each `put` gets its own id, owner and visibility. The contents live in a
+/// ``BlobContents``: files under a folder by default, an S3 bucket for several instances.
 public final class BlobStore: Sendable {
     let storage: any Storage
-    public let root: String
+    let contents: any BlobContents
 
-    public init(storage: any Storage, root: String) throws {
+    init(storage: any Storage, contents: any BlobContents) {
         self.storage = storage
-        self.root = root
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        self.contents = contents
     }
 
-    func path(for sha: String) -> String {
-        "\(root)/\(sha.prefix(2))/\(sha.dropFirst(2).prefix(2))/\(sha)"
+    /// The contents `kernel.blobs` names: the S3 bucket when there is one, else `blobsPath`.
+    static func contents(for settings: KernelSettings, http: EgressClient) throws -> any BlobContents {
+        if let s3 = settings.s3 { return try S3BlobContents(settings: s3, http: http) }
+        return try FileBlobContents(root: settings.blobsPath)
+    }
+
+    /// Where content with this hash is kept: `aa/bb/<sha256>`, so no folder grows huge.
+    static func key(for sha: String) -> String {
+        "\(sha.prefix(2))/\(sha.dropFirst(2).prefix(2))/\(sha)"
     }
 
     public func put(_ bytes: [UInt8], contentType: String, ownerID: String?, isPublic: Bool, plugin: String) throws -> BlobInfo {
         let sha = Crypto.sha256Hex(bytes)
-        let file = path(for: sha)
-        let fm = FileManager.default
-        if !fm.fileExists(atPath: file) {
-            try fm.createDirectory(atPath: file.deletingLastPathComponent, withIntermediateDirectories: true)
-            let temp = "\(file).\(Crypto.randomToken(6)).tmp"
-            guard fm.createFile(atPath: temp, contents: Data(bytes)) else {
-                throw PluginError(status: 500, code: "blob_write_failed", detail: "Cannot write the blob file.")
-            }
-            guard rename(temp, file) == 0 else {
-                try? fm.removeItem(atPath: temp)
-                throw PluginError(status: 500, code: "blob_write_failed", detail: "Cannot store the blob file.")
-            }
-        }
+        let key = Self.key(for: sha)
+        if try !contents.contains(key) { try contents.write(key, bytes, contentType: contentType) }
         let id = IDs.make("blob")
         _ = try storage.execute("INSERT INTO kernel_blobs (id, owner_id, plugin, content_type, size, sha256, public, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                                 [.text(id), SQLValue(ownerID), .text(plugin), .text(contentType), .int(Int64(bytes.count)), .text(sha),
@@ -69,24 +63,24 @@ public final class BlobStore: Sendable {
 
     public func read(_ id: String) throws -> (BlobRecord, [UInt8]) {
         guard let record = try record(id) else { throw PluginError.notFound("No blob \(id).", code: "blob_not_found") }
-        guard let data = FileManager.default.contents(atPath: path(for: record.sha256)) else {
-            throw PluginError(status: 500, code: "blob_missing", detail: "The blob's file is missing from storage.")
-        }
-        return (record, Array(data))
+        return (record, try contents.read(Self.key(for: record.sha256)))
     }
 
-    /// The open file of a blob, for streaming a range of it.
-    public func fileHandle(for record: BlobRecord) throws -> FileHandle {
-        guard let handle = FileHandle(forReadingAtPath: path(for: record.sha256)) else {
-            throw PluginError(status: 500, code: "blob_missing", detail: "The blob's file is missing from storage.")
-        }
-        return handle
+    /// `count` bytes of a blob from `offset`, for a Range request.
+    public func read(_ record: BlobRecord, offset: Int, count: Int) throws -> [UInt8] {
+        try contents.read(Self.key(for: record.sha256), offset: offset, count: count)
+    }
+
+    /// A short-lived URL the client can download the blob from directly, or nil when the
+    /// kernel serves the bytes itself. Call only after checking who may read the blob.
+    public func downloadURL(_ record: BlobRecord) -> String? {
+        contents.downloadURL(Self.key(for: record.sha256), contentType: record.contentType)
     }
 
     public func delete(_ id: String) throws {
         guard let record = try record(id) else { throw PluginError.notFound("No blob \(id).", code: "blob_not_found") }
         _ = try storage.execute("DELETE FROM kernel_blobs WHERE id = ?", [.text(id)])
         let others = try storage.query("SELECT id FROM kernel_blobs WHERE sha256 = ? LIMIT 1", [.text(record.sha256)])
-        if others.isEmpty { try? FileManager.default.removeItem(atPath: path(for: record.sha256)) }
+        if others.isEmpty { try contents.remove(Self.key(for: record.sha256)) }
     }
 }

@@ -11,6 +11,8 @@ public struct KernelSettings: Sendable {
     /// Empty for the embedded SQLite database at `<data_dir>/son1k.db`.
     public var databaseURL = ""
     public var blobDirectory = ""
+    /// Blob contents in an S3-compatible bucket instead of under ``blobsPath`` (`kernel.blobs`).
+    public var s3: S3Settings?
     /// Empty: generated once and kept in `<data_dir>/jwt_secret`.
     public var jwtSecret = ""
     public var pluginPath: [String] = []
@@ -73,7 +75,8 @@ public struct KernelConfig: Sendable {
 
     /// Read and parse a plugins.json, substituting `${ENV}` values and applying the
     /// environment overrides (`SON1K_LISTEN`, `SON1K_DATA_DIR`, `DATABASE_URL`,
-    /// `SON1K_PLUGIN_PATH`, `SON1K_JWT_SECRET`, `SON1K_ADMIN_EMAIL`, `SON1K_ADMIN_PASSWORD`).
+    /// `SON1K_PLUGIN_PATH`, `SON1K_JWT_SECRET`, `SON1K_ADMIN_EMAIL`, `SON1K_ADMIN_PASSWORD`, and
+    /// for an S3 blob store those ``S3Settings`` names).
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> KernelConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw Invalid(description: "cannot read the plugin manifest at \(path) (set --config or SON1K_CONFIG)")
@@ -138,6 +141,7 @@ public struct KernelConfig: Sendable {
         if let v = env("SON1K_ADMIN_EMAIL") { s.adminEmail = v }
         if let v = env("SON1K_ADMIN_PASSWORD") { s.adminPassword = v }
         if let v = env("SON1K_PLUGIN_PATH") { s.pluginPath = v.split(separator: ":").map(String.init) + s.pluginPath }
+        s.s3 = try S3Settings.parse(k["blobs"], environment: env)
 
         var entries: [PluginEntry] = []
         var seen = Set<String>()

@@ -95,6 +95,25 @@ import Testing
         #expect(socket.events.filter { $0["data"]["name"] == "timed" }.count == 1, "once, not once per instance")
     }
 
+    /// Blobs in one S3 bucket: written through A, read through B, with B checking the reader.
+    @Test func aBlobWrittenThroughOneInstanceIsReadThroughTheOther() async throws {
+        let s3 = try await S3Fake.start()
+        defer { s3.stop() }
+        let (a, b) = try await Self.pair([.hello], kernel: ["blobs": s3.blobsBlock()])
+        defer { a.stop(); b.stop() }
+        let owner = try await a.register("uploader")
+        let stranger = try await b.register("onlooker")
+        let bytes = (0..<4096).map { UInt8(($0 * 7) % 256) }
+        let up = try await a.request("PUT", "/api/hello/avatar", token: owner.token, body: bytes, headers: ["Content-Type": "image/webp"])
+        let id = try #require(up.json["id"].string, "\(up)")
+        let read = try await b.request("GET", "/api/blobs/\(id)", token: owner.token)
+        #expect(read.status == 200 && read.body == bytes, "\(read)")
+        #expect(read.headers["content-type"] == "image/webp")
+        let part = try await b.request("GET", "/api/blobs/\(id)", token: owner.token, headers: ["Range": "bytes=4000-"])
+        #expect(part.status == 206 && part.body == Array(bytes[4000...]), "\(part)")
+        #expect(try await b.request("GET", "/api/blobs/\(id)", token: stranger.token, followRedirects: false).status == 404)
+    }
+
     /// `kill -9` of one instance while both work jobs and deliver actions: its leased jobs go
     /// back to the queue after their heartbeat timeout and the other completes them; every
     /// action is delivered, its transactional subscriber's effect applied once per event id.

@@ -189,8 +189,14 @@ final class TestKernel: @unchecked Sendable {
     // MARK: HTTP
 
     func request(_ method: String, _ path: String, token: String? = nil, json: JSONValue? = nil, body: [UInt8]? = nil,
-                 headers: [String: String] = [:]) async throws -> TestResponse {
-        var req = URLRequest(url: URL(string: baseURL + path)!)
+                 headers: [String: String] = [:], followRedirects: Bool = true) async throws -> TestResponse {
+        try await Self.request(method, baseURL + path, token: token, json: json, body: body, headers: headers, followRedirects: followRedirects)
+    }
+
+    /// A request to any URL (where a redirect led).
+    static func request(_ method: String, _ url: String, token: String? = nil, json: JSONValue? = nil, body: [UInt8]? = nil,
+                        headers: [String: String] = [:], followRedirects: Bool = true) async throws -> TestResponse {
+        var req = URLRequest(url: URL(string: url)!)
         req.httpMethod = method
         if let token { req.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let json {
@@ -199,7 +205,7 @@ final class TestKernel: @unchecked Sendable {
         }
         if let body { req.httpBody = Data(body) }
         for (k, v) in headers { req.setValue(v, forHTTPHeaderField: k) }
-        let (data, response) = try await URLSession.shared.data(for: req)
+        let (data, response) = try await (followRedirects ? RedirectsFollowed.session : RedirectsFollowed.refusing).data(for: req)
         let http = response as! HTTPURLResponse
         var fields: [String: String] = [:]
         for (k, v) in http.allHeaderFields { fields[String(describing: k).lowercased()] = String(describing: v) }
@@ -255,6 +261,29 @@ final class TestKernel: @unchecked Sendable {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// Redirects as browsers, curl and Python's requests take them: followed, but without the
+/// `Authorization` header when they lead to another origin (a presigned URL of the bucket
+/// must not receive the caller's token, and S3 refuses a request that carries both).
+final class RedirectsFollowed: NSObject, URLSessionTaskDelegate, Sendable {
+    let follow: Bool
+    static let session = URLSession(configuration: .ephemeral, delegate: RedirectsFollowed(follow: true), delegateQueue: nil)
+    /// Hands a redirect back as it is, to see where it points.
+    static let refusing = URLSession(configuration: .ephemeral, delegate: RedirectsFollowed(follow: false), delegateQueue: nil)
+
+    init(follow: Bool) { self.follow = follow }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+        guard follow else { return completionHandler(nil) }
+        var next = request
+        let from = response.url, to = request.url
+        if from?.scheme != to?.scheme || from?.host != to?.host || from?.port != to?.port {
+            next.setValue(nil, forHTTPHeaderField: "Authorization")
+        }
+        completionHandler(next)
     }
 }
 

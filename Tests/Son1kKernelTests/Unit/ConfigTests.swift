@@ -34,6 +34,38 @@ import Testing
         #expect { try KernelConfig.load(path: path, environment: [:]) } throws: { "\($0)".contains("shutdown_drain_s") }
     }
 
+    @Test func theBlobStoreIsTheFilesystemUnlessABucketIsNamedInTheBlockOrTheEnvironment() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID()).json").path
+        func load(_ kernel: String, _ environment: [String: String] = [:]) throws -> KernelSettings {
+            try Data(#"{"kernel":\#(kernel),"plugins":[]}"#.utf8).write(to: URL(fileURLWithPath: path))
+            return try KernelConfig.load(path: path, environment: environment).settings
+        }
+        // AWS's variables alone change nothing: they may be there for something else.
+        #expect(try load("{}", ["AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "secret"]).s3 == nil)
+        #expect(try load(#"{"blobs":{"store":"filesystem","bucket":"b"}}"#).s3 == nil)
+
+        let aws = try #require(try load(#"{"blobs":{"bucket":"son1k","region":"eu-west-1","access_key_id":"id","secret_access_key":"secret"}}"#).s3)
+        #expect(aws.endpoint.absoluteString == "https://s3.eu-west-1.amazonaws.com" && !aws.pathStyle)
+        #expect(aws.urlTTLSeconds == 300 && aws.prefix == "")
+
+        let env = try #require(try load(#"{"blobs":{"prefix":"son1k"}}"#, [
+            "SON1K_S3_BUCKET": "media", "AWS_ENDPOINT_URL_S3": "http://minio:9000/", "AWS_REGION": "auto",
+            "AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "secret",
+        ]).s3)
+        #expect(env.bucket == "media" && env.region == "auto" && env.endpoint.absoluteString == "http://minio:9000")
+        #expect(env.pathStyle && env.prefix == "son1k/" && env.accessKeyID == "id")
+
+        for (block, sentence) in [
+            (#"{"blobs":{"store":"gcs"}}"#, #"kernel.blobs.store must be "filesystem" or "s3", not "gcs""#),
+            (#"{"blobs":{"store":"s3"}}"#, "kernel.blobs.bucket (or SON1K_S3_BUCKET) is required"),
+            (#"{"blobs":{"bucket":"b"}}"#, "access_key_id and secret_access_key (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) are required"),
+            (#"{"blobs":{"bucket":"b","access_key_id":"i","secret_access_key":"s","endpoint":"ftp://x"}}"#, "kernel.blobs.endpoint must be an http(s) URL"),
+            (#"{"blobs":{"bucket":"b","access_key_id":"i","secret_access_key":"s","url_ttl_s":604801}}"#, "kernel.blobs.url_ttl_s must be 1 to 604800"),
+        ] {
+            #expect { try load(block) } throws: { "\($0)".contains(sentence) }
+        }
+    }
+
     @Test func aBadManifestIsRefusedWithTheReason() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID()).json").path
         try Data(#"{"plugins":[{"name":"Hello World"}]}"#.utf8).write(to: URL(fileURLWithPath: path))
