@@ -16,7 +16,7 @@ struct Son1k: AsyncParsableCommand {
             DATABASE_URL, SON1K_PLUGIN_PATH, SON1K_JWT_SECRET, SON1K_ADMIN_EMAIL,
             SON1K_ADMIN_PASSWORD, SON1K_LOG_LEVEL (trace, debug, info, warning, error).
             """,
-        subcommands: [Serve.self, Plugins.self, Migrate.self, Users.self, Tokens.self, Render.self, WorkerCommand.self, StorageBench.self]
+        subcommands: [Serve.self, Plugins.self, Migrate.self, Copy.self, Users.self, Tokens.self, Render.self, WorkerCommand.self, StorageBench.self]
     )
 }
 
