@@ -12,13 +12,18 @@ public struct Migrator: Sendable {
         public let description: String
     }
 
-    /// Create the ledger itself (idempotent).
+    /// Create the ledger itself (idempotent). Two PostgreSQL instances starting on a new
+    /// database at once can both try; the one whose CREATE loses finds the other's table.
     public func prepareLedger() throws {
-        _ = try storage.execute("""
-            CREATE TABLE IF NOT EXISTS kernel_migrations (
-                owner TEXT NOT NULL, version INTEGER NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL,
-                PRIMARY KEY (owner, version))
-            """)
+        do {
+            _ = try storage.execute("""
+                CREATE TABLE IF NOT EXISTS kernel_migrations (
+                    owner TEXT NOT NULL, version INTEGER NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL,
+                    PRIMARY KEY (owner, version))
+                """)
+        } catch {
+            guard (try? storage.query("SELECT 1 AS ok FROM kernel_migrations LIMIT 1", [])) != nil else { throw error }
+        }
     }
 
     /// Apply `owner`'s pending migrations in order, each in its own transaction.
@@ -50,14 +55,33 @@ public struct Migrator: Sendable {
             if let prefixGuard, let violation = prefixGuard.violation(in: m.sql) {
                 throw Failure(description: "migration \(m.version): \(violation)")
             }
+            let appliedMeanwhile: String?
             do {
-                try storage.transaction { tx in
+                appliedMeanwhile = try storage.transaction { tx -> String? in
+                    if storage.dialect == "postgres" {
+                        // Instances starting at once take turns here. LOCK TABLE comes before
+                        // any read, so this transaction's snapshot, taken at its first query,
+                        // includes what the one before it committed (PostgreSQL's LOCK TABLE
+                        // docs); SQLite's one writer already orders migrations.
+                        _ = try tx.execute("LOCK TABLE kernel_migrations IN SHARE ROW EXCLUSIVE MODE", [])
+                    }
+                    let done = try tx.query("SELECT checksum FROM kernel_migrations WHERE owner = ? AND version = ?",
+                                            [.text(owner), .int(Int64(m.version))]).first?["checksum"]?.string
+                    guard done == nil else { return done }
                     _ = try tx.execute(m.sql, [])
                     _ = try tx.execute("INSERT INTO kernel_migrations (owner, version, checksum, applied_at) VALUES (?, ?, ?, ?)",
                                        [.text(owner), .int(Int64(m.version)), .text(checksum), .text(Timestamp.now())])
+                    return nil
                 }
             } catch {
                 throw Failure(description: "migration \(m.version) failed and was rolled back: \(error)")
+            }
+            if let appliedMeanwhile {
+                // Another instance applied it between the ledger read above and now.
+                guard appliedMeanwhile == checksum else {
+                    throw Failure(description: "migration \(m.version) was applied by another instance with different SQL (sha256 \(appliedMeanwhile.prefix(12))…, here \(checksum.prefix(12))…); run one version of son1k per database")
+                }
+                continue
             }
             applied.append(m.version)
         }

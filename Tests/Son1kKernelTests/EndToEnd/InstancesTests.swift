@@ -95,6 +95,27 @@ import Testing
         #expect(socket.events.filter { $0["data"]["name"] == "timed" }.count == 1, "once, not once per instance")
     }
 
+    /// A deploy that starts every instance at once on a new database: each migration is
+    /// applied once, by whichever instance comes first, and none of them reports a failure.
+    @Test func instancesMigratingOneNewDatabaseAtOnceTakeTurns() async throws {
+        let url = try await onThread { try PostgresCluster.shared().freshDatabase() }
+        let k = try TestKernel(plugins: [.hello, .generation(), .tiers(), .pool()], environment: ["DATABASE_URL": url], backend: .postgres)
+        defer { k.stop() }
+        let runs = try await withThrowingTaskGroup(of: (status: Int32, output: String).self) { group in
+            for _ in 0..<4 { group.addTask { try await k.cli(["migrate"]) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for run in runs {
+            #expect(run.status == 0 && !run.output.contains("failed"), "\(run.output)")
+            #expect(["hello", "generation", "tiers", "pool"].allSatisfy { run.output.contains("\($0): up to date") }, "\(run.output)")
+        }
+        let applied = try await k.integer("SELECT COUNT(*) AS n FROM kernel_migrations")
+        #expect(applied ?? 0 > 0)
+        try await k.launch()
+        #expect(try await k.request("GET", "/api/plugins").json["plugins"].array?.allSatisfy { $0["state"] == "running" } == true)
+        #expect(try await k.integer("SELECT COUNT(*) AS n FROM kernel_migrations") == applied, "the start-up found nothing left to apply")
+    }
+
     /// Blobs in one S3 bucket: written through A, read through B, with B checking the reader.
     @Test func aBlobWrittenThroughOneInstanceIsReadThroughTheOther() async throws {
         let s3 = try await S3Fake.start()
