@@ -3,10 +3,12 @@
 -- engine), so the figure is the queue's own cost through HTTP: three authenticated requests
 -- per job. Run with as many threads as connections (-tN -cN): wrk gives each thread one Lua
 -- state, so each connection keeps its own place in the cycle.
---   USER_TOKEN, WORKER_TOKEN: environment variables. Prints "jobs_per_second: N" at the end.
+--   USER_TOKEN, WORKER_TOKEN (and WORKER_PREFIX, default "wrk"): environment variables. Prints "jobs_per_second: N" at the end.
 
 local user_token = os.getenv("USER_TOKEN")
 local worker_token = os.getenv("WORKER_TOKEN")
+-- Distinguishes the workers of wrk runs going on at once (one per instance).
+local prefix = os.getenv("WORKER_PREFIX") or "wrk"
 local threads = {}
 
 local function le32(n)
@@ -36,9 +38,9 @@ function request()
             string.format('{"prompt":"bench","duration_s":5,"seed":%d}', seed))
     elseif step == "lease" then
         return wrk.format("POST", "/api/worker/jobs/next", { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. worker_token },
-            string.format('{"worker_id":"wrk-%d","wait_s":0}', id))
+            string.format('{"worker_id":"%s-%d","wait_s":0}', prefix, id))
     else
-        return wrk.format("POST", string.format("/api/worker/jobs/%s/complete?worker_id=wrk-%d&lease_id=%s", job_id, id, lease_id),
+        return wrk.format("POST", string.format("/api/worker/jobs/%s/complete?worker_id=%s-%d&lease_id=%s", job_id, prefix, id, lease_id),
             { ["Content-Type"] = "audio/wav", ["Authorization"] = "Bearer " .. worker_token }, wav)
     end
 end
