@@ -85,7 +85,9 @@ import Testing
     }
 
     @Test func killingTheServerMidJobLosesNothingAndDoesNothingTwice() async throws {
-        let k = try await TestKernel.start([.generation(["builtin_workers": 1, "heartbeat_timeout_s": 2])])
+        // The heartbeat must outlast a loaded machine's pauses, or a render loses its lease again
+        // and again; on PostgreSQL every heartbeat is a round trip to a busy shared server.
+        let k = try await TestKernel.start([.generation(["builtin_workers": 1, "heartbeat_timeout_s": .number(2 * Backend.current.patience)])])
         defer { k.stop() }
         let me = try await k.register("survivor")
         var ids: [String] = []
