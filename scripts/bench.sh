@@ -147,11 +147,13 @@ echo "queue: $queue_jps jobs/s (p50 submit $submit_p50 ms, lease $lease_p50 ms, 
 # and completes, in turn), so the client is not what limits the figure.
 # The median of ROUNDS runs, as the PostgreSQL figures compared with it are.
 median_of() { python3 -c 'import statistics,sys; print(f"{statistics.median(float(x) for x in sys.argv[1:]):.0f}")' "$@"; }
+# queue_wrk BASE CONNECTIONS USER_TOKEN WORKER_TOKEN [PREFIX]: jobs/s of the cycle over CONNECTIONS.
+queue_wrk() {
+    USER_TOKEN="$3" WORKER_TOKEN="$4" WORKER_PREFIX="${5:-wrk}" wrk -t"$2" -c"$2" -d"$DURATION" -s scripts/bench_queue.lua "$1" \
+        | python3 -c 'import re,sys; print(re.search(r"jobs_per_second: (\d+)", sys.stdin.read()).group(1))'
+}
 queue_wrk_runs=()
-for round in $(seq "$ROUNDS"); do
-    queue_wrk_runs+=("$(USER_TOKEN="$token" WORKER_TOKEN="$worker_token" wrk -t8 -c8 -d"$DURATION" -s scripts/bench_queue.lua "$base" \
-        | python3 -c 'import re,sys; print(re.search(r"jobs_per_second: (\d+)", sys.stdin.read()).group(1))')")
-done
+for round in $(seq "$ROUNDS"); do queue_wrk_runs+=("$(queue_wrk "$base" 8 "$token" "$worker_token")"); done
 queue_wrk_jps=$(median_of "${queue_wrk_runs[@]}")
 echo "queue (wrk): $queue_wrk_jps jobs/s (runs: ${queue_wrk_runs[*]})"
 

@@ -4,7 +4,7 @@
 # $work, durable as the kernel's SQLite is (synchronous_commit=off: a commit survives a
 # crash of the server process, not of the machine; fsync stays on).
 #   Needs from bench.sh: BIN, work, free_port, register, write_script, measure, median,
-#   median_of, DURATION, ROUNDS, CONNECTIONS. Sets pg_* variables.
+#   median_of, queue_wrk, DURATION, ROUNDS, CONNECTIONS. Sets pg_* variables.
 
 PG_BIN=/usr/lib/postgresql/15/bin
 # A folder of its own: $work is private to this user, and as root the server runs as postgres.
@@ -34,10 +34,6 @@ pg_serve() {  # pg_serve NAME: an instance on the bench database; sets pg_pid_NA
     printf -v "pg_pid_$1" %s "$pid"
     printf -v "pg_base_$1" %s "http://127.0.0.1:$p"
 }
-queue_wrk() {  # queue_wrk BASE CONNECTIONS PREFIX: jobs/s of the submit → lease → complete cycle
-    USER_TOKEN="$pg_token" WORKER_TOKEN="$pg_worker" WORKER_PREFIX="$3" wrk -t"$2" -c"$2" -d"$DURATION" -s scripts/bench_queue.lua "$1" \
-        | python3 -c 'import re,sys; print(re.search(r"jobs_per_second: (\d+)", sys.stdin.read()).group(1))'
-}
 
 pg_serve a
 pg_token=$(register "$pg_base_a")
@@ -60,7 +56,7 @@ done
 pg_xacts() { psql -tA -F' ' -h 127.0.0.1 -p "$pg_port" -U postgres -d son1k -c "SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = 'son1k'"; }
 read pg_commits0 pg_rollbacks0 < <(pg_xacts)
 pg_one=()
-for round in $(seq "$ROUNDS"); do pg_one+=("$(queue_wrk "$pg_base_a" 8 wrk)"); done
+for round in $(seq "$ROUNDS"); do pg_one+=("$(queue_wrk "$pg_base_a" 8 "$pg_token" "$pg_worker")"); done
 # Transactions that ended in ROLLBACK while the queue ran, against those committed: on
 # PostgreSQL nearly all are serialization failures the kernel then runs again.
 read pg_commits1 pg_rollbacks1 < <(pg_xacts)
@@ -73,8 +69,8 @@ done
 pg_serve b
 pg_two=()
 for round in $(seq "$ROUNDS"); do
-    queue_wrk "$pg_base_a" 4 a > "$work/pg_two_a" &
-    queue_wrk "$pg_base_b" 4 b > "$work/pg_two_b"
+    queue_wrk "$pg_base_a" 4 "$pg_token" "$pg_worker" a > "$work/pg_two_a" &
+    queue_wrk "$pg_base_b" 4 "$pg_token" "$pg_worker" b > "$work/pg_two_b"
     wait $!
     pg_two+=("$(( $(cat "$work/pg_two_a") + $(cat "$work/pg_two_b") ))")
 done

@@ -19,8 +19,9 @@ protocol BlobContents: Sendable {
 }
 
 extension BlobContents {
-    /// The error of contents a record points to but the store has lost.
+    /// The error of contents a record points to but the store has lost, naming the content
+    /// address an operator looks for (a hash, no secret).
     static func missing(_ key: String) -> Error {
-        PluginError(status: 500, code: "blob_missing", detail: "The blob's contents are missing from storage.")
+        PluginError(status: 500, code: "blob_missing", detail: "The blob's contents (\(key)) are missing from storage.")
     }
 }
