@@ -91,10 +91,10 @@ import Testing
         defer { k.stop() }
         let me = try await k.register("survivor")
         var ids: [String] = []
-        // Four minutes of ultra audio each (about two seconds of rendering), so the kill lands
-        // while one renders rather than just after it finished.
+        // Half a minute of ultra audio each (about two seconds of rendering in a debug build), so
+        // the kill lands while one renders rather than just after it finished.
         for seed in 1...5 {
-            ids.append(try await k.generate(me.token, ["prompt": "epic orchestral battle", "duration_s": 240, "quality": "ultra", "seed": .number(Double(seed))])["id"].string!)
+            ids.append(try await k.generate(me.token, ["prompt": "epic orchestral battle", "duration_s": 30, "quality": "ultra", "seed": .number(Double(seed))])["id"].string!)
         }
         let processing = try await poll("a job to be processing", timeout: .seconds(30)) { () -> String? in
             for id in ids where try await k.request("GET", "/api/generations/\(id)", token: me.token).json["status"] == "processing" { return id }
