@@ -108,6 +108,11 @@ public struct GenerationPlugin: Plugin {
             DROP INDEX generation_jobs_queue;
             ALTER TABLE generation_jobs ADD COLUMN job_id TEXT
             """),
+        // One row per user who submits: its row lock orders that user's submissions
+        // (Generations.create), and it counts them.
+        .init(7, "CREATE TABLE generation_users (user_id TEXT PRIMARY KEY, submitted INTEGER NOT NULL DEFAULT 0)"),
+        // The active count a submission checks reads the user's active rows, not all of them.
+        .init(8, "CREATE INDEX generation_jobs_active ON generation_jobs (user_id, status)"),
     ]
 
     /// The engines a job may ask for; each has a queue of its own.

@@ -21,7 +21,16 @@ struct Generations {
     /// job on the queue of the deployment's engine.
     func create(_ job: EngineJob, for userID: String) throws -> JobRow {
         let id = "gen_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
-        return try ctx.db.transaction { tx in
+        // READ COMMITTED behind the user's row lock: a second submission of the same user waits
+        // here until the first commits, and its count then reads the first's row, so the limit
+        // is exact on every backend (SQLite's one writer orders them anyway). Serializable
+        // ordered them by aborting all but one and running the rest again. The quota hook
+        // takes its slot with a conditional upsert, exact at either level.
+        return try ctx.db.transaction(isolation: .readCommitted) { tx in
+            try tx.exec("""
+                INSERT INTO generation_users (user_id, submitted) VALUES (?, 1)
+                ON CONFLICT (user_id) DO UPDATE SET submitted = generation_users.submitted + 1
+                """, [.text(userID)])
             // Counted in this transaction, whose status column every change keeps in step: exact.
             let active = try tx.query("SELECT COUNT(*) AS n FROM generation_jobs WHERE user_id = ? AND status IN ('queued', 'assigned', 'processing')",
                                       [.text(userID)]).first?["n"].int ?? 0
@@ -122,12 +131,19 @@ struct Generations {
 
     // MARK: External workers
 
+    /// The worker protocol's transactions are READ COMMITTED (on PostgreSQL): each one's
+    /// decision is the kernel's conditional update of the job (`… AND lease_id = ?`), whose row
+    /// lock also orders ``apply(_:)`` behind it, and the registry's writes are upserts and
+    /// `n = n + 1`. At SERIALIZABLE a lease, reading the queue's newest rows, conflicted with
+    /// every submission writing them.
+    static let workerIsolation = Isolation.readCommitted
+
     /// Leases the most urgent job one of `engines` can run, or returns nil. Safe to call from
     /// any number of workers at once: the kernel gives each job to one of them.
     func lease(worker: WorkerIdentity, engines: [String]) throws -> JobLease? {
         let unknown = engines.filter { !GenerationPlugin.engineNames.contains($0) }
         guard unknown.isEmpty else { throw PluginError.invalid("engines", "names unknown engines: \(unknown.joined(separator: ", ")).") }
-        return try ctx.db.transaction { tx in
+        return try ctx.db.transaction(isolation: Self.workerIsolation) { tx in
             // Only the columns the lease hands out: this runs while the writer is held.
             guard let job = try ctx.jobs.lease(queues: engines, worker: worker.name, limit: 1, in: tx).first,
                   let lease = job.leaseId,
@@ -145,7 +161,7 @@ struct Generations {
     /// can stop working on them.
     func heartbeat(_ worker: WorkerIdentity, engines: [String]?, holding: [String]) throws -> [String] {
         guard holding.count <= 1000 else { throw PluginError.invalid("job_ids", "may name at most 1000 jobs.") }
-        return try ctx.db.transaction { tx in
+        return try ctx.db.transaction(isolation: Self.workerIsolation) { tx in
             try WorkerRegistry(ctx: ctx).touch(worker, engines: engines, currentJob: nil, keepJob: true, in: tx)
             let named = holding.isEmpty
                 ? try tx.query(JobIDs.self, "SELECT id, job_id FROM generation_jobs WHERE worker_principal = ? AND worker_id = ? AND status IN ('assigned', 'processing')",
@@ -161,7 +177,7 @@ struct Generations {
     /// A progress report (also a heartbeat). 409 `job_cancelled` or `lease_lost` tells the
     /// worker to stop.
     func progress(_ id: String, lease: String, fraction: Double, worker: WorkerIdentity) throws -> JobRow {
-        try ctx.db.transaction { tx in
+        try ctx.db.transaction(isolation: Self.workerIsolation) { tx in
             let jobID = try self.jobID(id, in: tx)
             try ctx.jobs.progress(jobID, leaseID: lease, fraction.isFinite ? fraction : 0, in: tx)
             try WorkerRegistry(ctx: ctx).touch(worker, engines: nil, currentJob: id, in: tx)
@@ -177,7 +193,7 @@ struct Generations {
         }
         let blob = try ctx.blobs.put(audio, contentType: contentType, ownerID: current.userId)
         do {
-            return try ctx.db.transaction { tx in
+            return try ctx.db.transaction(isolation: Self.workerIsolation) { tx in
                 var result = details
                 if result.object == nil { result = [:] }
                 result["engine"] = .string(current.engine)
@@ -198,7 +214,7 @@ struct Generations {
     /// A failed attempt: the kernel retries it after its backoff while attempts remain and the
     /// failure is retryable, otherwise the job is `failed` for good.
     func fail(_ id: String, lease: String, error message: String, retryable: Bool, worker: WorkerIdentity) throws -> JobRow {
-        try ctx.db.transaction { tx in
+        try ctx.db.transaction(isolation: Self.workerIsolation) { tx in
             try ctx.jobs.fail(try jobID(id, in: tx), leaseID: lease, error: String(message.prefix(2000)), retryable: retryable, in: tx)
             try WorkerRegistry(ctx: ctx).count(worker, completed: false, in: tx)
             return try get(id, in: tx)!

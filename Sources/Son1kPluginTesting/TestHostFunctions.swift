@@ -134,7 +134,15 @@ enum TestHostFunctions {
             },
             // The test host's database is SQLite; statements that branch on the dialect are
             // tested for PostgreSQL against a kernel on PostgreSQL.
-            db_dialect: { _ in TestHostFunctions.sqliteName }
+            db_dialect: { _ in TestHostFunctions.sqliteName },
+            // SQLite, one writer: every level is serializable, as on the kernel's SQLite.
+            db_begin_isolated: { ctx, level, txn, out in
+                answer(out) {
+                    guard Isolation(rawValue: level) != nil else { throw PluginError.invalid("isolation", "must be 0 or 1, not \(level).") }
+                    txn?.pointee = try HostState.from(ctx).database.begin()
+                    return []
+                }
+            }
         ))
         return UnsafePointer(p)
     }()

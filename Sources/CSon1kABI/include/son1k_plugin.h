@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define SON1K_ABI_MAJOR 1
-#define SON1K_ABI_MINOR 4
+#define SON1K_ABI_MINOR 5
 #define SON1K_ABI_VERSION ((SON1K_ABI_MAJOR << 16) | SON1K_ABI_MINOR)
 
 /** Name of the single symbol every plugin exports. */
@@ -318,7 +318,23 @@ typedef struct son1k_host_api {
      * portable subset; this is for the rare one that must be spelled differently.
      */
     const char *(*db_dialect)(son1k_host_ctx_t *ctx);
+
+    /* ---- Added in ABI 1.5 (check struct_size) ---- */
+
+    /**
+     * Like `db_begin`, at an isolation level: SON1K_ISOLATION_SERIALIZABLE (what `db_begin`
+     * gives) or SON1K_ISOLATION_READ_COMMITTED. SQLite runs every transaction serializably
+     * (one writer); on PostgreSQL a READ COMMITTED transaction sees, in each statement, what
+     * was committed when the statement began, and conflicts with others only on rows both
+     * write (docs/PLUGINS.md "Isolation"). Any other level: SON1K_ERR_INVALID.
+     */
+    son1k_status_t (*db_begin_isolated)(son1k_host_ctx_t *ctx, int32_t isolation, son1k_txn_t *txn,
+                                        son1k_buffer_t *out);
 } son1k_host_api_t;
+
+/** The levels `db_begin_isolated` takes. */
+#define SON1K_ISOLATION_SERIALIZABLE 0
+#define SON1K_ISOLATION_READ_COMMITTED 1
 
 /**
  * What a plugin exports. The table and every pointer in it must stay valid for the life of

@@ -148,7 +148,8 @@ final class EventBus: Sendable {
             transactions.recordAction(record, in: txn)
             if !subscribers.isEmpty { transactions.afterCommit(txn) { [wake] in wake.signal() } }
         } else {
-            try storage.transaction(write)
+            // Inserts alone: nothing read, so nothing for serializable to protect.
+            try storage.transaction(.readCommitted, write)
             if !subscribers.isEmpty { wake.signal() }
             didCommit([record])
         }
@@ -263,7 +264,8 @@ final class EventBus: Sendable {
     private func giveBack(_ batch: [Delivery]) {
         let due = Int64(Date().timeIntervalSince1970 * 1000) + Int64(settings.eventRetryBaseMilliseconds)
         do {
-            try storage.transaction { tx in
+            // Conditional updates of rows this instance leased: see ``record(_:)``.
+            try storage.transaction(.readCommitted) { tx in
                 for d in batch {
                     _ = try tx.execute("UPDATE kernel_deliveries SET next_attempt_at = ? WHERE event_id = ? AND subscriber = ? AND status = 'pending' AND next_attempt_at = ?",
                                        [.int(due), .text(d.record.id), .text(d.subscriber), .int(d.leasedUntil)])
@@ -332,11 +334,14 @@ final class EventBus: Sendable {
         return plugin.handleEvent(topic: d.record.topic, envelope: d.record.envelope.bytes, txn: txn)
     }
 
-    /// Record what became of deliveries, all in one transaction.
+    /// Record what became of deliveries, all in one transaction. READ COMMITTED: each outcome
+    /// is one conditional UPDATE of a row this instance leased (`… AND next_attempt_at = ?`),
+    /// which the row lock decides; at SERIALIZABLE these updates, reading the outbox's newest
+    /// index pages, conflicted with every transaction publishing an action.
     func record(_ outcomes: [(Delivery, LoadedPlugin.EventOutcome)]) {
         let recorded: [(Delivery, LoadedPlugin.EventOutcome)]
         do {
-            recorded = try storage.transaction { tx in try recordOutcomes(outcomes, in: tx) }
+            recorded = try storage.transaction(.readCommitted) { tx in try recordOutcomes(outcomes, in: tx) }
         } catch {
             logger.error("cannot record \(outcomes.count) deliveries: \(error)")
             return

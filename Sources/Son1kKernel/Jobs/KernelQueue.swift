@@ -100,7 +100,7 @@ final class KernelQueue: Sendable {
 
     private func enqueue(_ r: JSONValue, txn: UInt64, plugin: LoadedPlugin) throws -> JSONValue {
         let job = try EnqueueRequest.read(r, plugin: plugin, maxArgsBytes: settings.jobMaxArgsBytes, now: now)
-        return try inTransaction(txn) { tx, handle in
+        return try inTransaction(txn, .serializable) { tx, handle in
             let (record, duplicate) = try store.insert(job, now: now, in: tx)
             if !duplicate {
                 try changed(record, .enqueued, handle: handle)
@@ -130,7 +130,7 @@ final class KernelQueue: Sendable {
             job.args = try EnqueueRequest.args(item, maxBytes: settings.jobMaxArgsBytes)
             return job
         }
-        return try inTransaction(txn) { tx, handle in
+        return try inTransaction(txn, .serializable) { tx, handle in
             if let limit, let owner = jobs.first?.ownerID {
                 let active = try tx.query("SELECT COUNT(*) AS n FROM kernel_jobs WHERE plugin = ? AND owner_id = ? AND state IN ('queued', 'running')",
                                           [.text(plugin.name), .text(owner)]).first?["n"]?.int ?? 0
@@ -313,8 +313,16 @@ final class KernelQueue: Sendable {
 
     /// Run `body` in `txn` when the plugin passed one, else in a transaction of the kernel's,
     /// registered in the transaction table so change handlers can write in it.
-    func inTransaction<T>(_ txn: UInt64, _ body: (any StorageTransaction, UInt64) throws -> T) throws -> T {
-        try transactions.perform(txn) { handle in try body(transactions.get(handle), handle) }
+    ///
+    /// The kernel's own transaction is READ COMMITTED (on PostgreSQL; SQLite has one writer)
+    /// for a transition: its first write is the conditional UPDATE of the job's row, so the
+    /// row lock orders it with every other change of that job, and the change handler runs
+    /// behind that lock. Serializable would add nothing there but conflicts: every lease reads
+    /// the queue's busiest index range, which every enqueue writes. An enqueue asks for
+    /// `.serializable`: its unique-key and per-owner checks read, then insert.
+    func inTransaction<T>(_ txn: UInt64, _ isolation: Isolation = .readCommitted,
+                          _ body: (any StorageTransaction, UInt64) throws -> T) throws -> T {
+        try transactions.perform(txn, isolation: isolation) { handle in try body(transactions.get(handle), handle) }
     }
 
     // MARK: The kernel's workers

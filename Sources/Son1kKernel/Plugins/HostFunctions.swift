@@ -36,11 +36,7 @@ enum HostFunctions {
             },
             db_begin: { ctx, txn, out in
                 let host = HostContext.from(ctx)
-                return host.answer(out) {
-                    try OpenTransactions.refuseWriteOutsideTransaction()
-                    txn?.pointee = try host.kernel.transactions.begin(by: host.plugin.name)
-                    return []
-                }
+                return host.answer(out) { txn?.pointee = try host.dbBegin(.serializable); return [] }
             },
             db_commit: { ctx, txn, out in
                 let host = HostContext.from(ctx)
@@ -165,6 +161,16 @@ enum HostFunctions {
             },
             db_dialect: { ctx in
                 HostContext.from(ctx).kernel.storage.dialect == SQLDialect.postgres.rawValue ? HostFunctions.dialectName(HostFunctions.postgres) : HostFunctions.dialectName(HostFunctions.sqlite)
+            },
+            db_begin_isolated: { ctx, level, txn, out in
+                let host = HostContext.from(ctx)
+                return host.answer(out) {
+                    guard let isolation = Isolation(rawValue: level) else {
+                        throw PluginError.invalid("isolation", "must be \(SON1K_ISOLATION_SERIALIZABLE) (serializable) or \(SON1K_ISOLATION_READ_COMMITTED) (read committed), not \(level).")
+                    }
+                    txn?.pointee = try host.dbBegin(isolation)
+                    return []
+                }
             }
         ))
         return UnsafePointer(p)
@@ -193,6 +199,12 @@ extension HostContext {
             throw PluginError(status: 404, code: "secret_not_found", detail: "'\(name)' is not a secret field of this plugin's config.")
         }
         return Array((plugin.config[name].string ?? "").utf8)
+    }
+
+    /// `db_begin` and `db_begin_isolated`: a transaction only this plugin may end.
+    func dbBegin(_ isolation: Isolation) throws -> UInt64 {
+        try OpenTransactions.refuseWriteOutsideTransaction()
+        return try kernel.transactions.begin(by: plugin.name, isolation: isolation)
     }
 
     func dbExec(txn: UInt64, sql: String, params: [SQLValue]) throws -> [UInt8] {

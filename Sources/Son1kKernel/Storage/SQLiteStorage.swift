@@ -65,7 +65,8 @@ public final class SQLiteStorage: Storage, @unchecked Sendable {
         try Self.mapErrors { try readers.read { db in try Self.queryJSON(db, sql, params) } }
     }
 
-    public func begin() throws -> any StorageTransaction {
+    /// Every isolation is serializable here: one writer at a time.
+    public func begin(isolation: Isolation) throws -> any StorageTransaction {
         try SQLiteTransaction(pool: pool, turnstile: turnstile, watchdog: watchdog, timeout: transactionTimeout)
     }
 

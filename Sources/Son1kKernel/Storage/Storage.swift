@@ -62,8 +62,9 @@ public protocol Storage: Sendable {
     /// (on PostgreSQL at READ COMMITTED, like every single statement: what `FOR UPDATE SKIP
     /// LOCKED` queues are made for).
     func writeReturning(_ sql: String, _ params: [SQLValue]) throws -> [StorageRow]
-    /// Start a write transaction. It holds the writer until committed or rolled back.
-    func begin() throws -> any StorageTransaction
+    /// Start a write transaction at `isolation`. It holds the writer until committed or
+    /// rolled back.
+    func begin(isolation: Isolation) throws -> any StorageTransaction
     /// Close connections; further calls fail.
     func close()
 }
@@ -81,15 +82,19 @@ public protocol StorageTransaction: AnyObject, Sendable {
 }
 
 extension Storage {
+    /// Start a ``Isolation/serializable`` write transaction.
+    public func begin() throws -> any StorageTransaction { try begin(isolation: .serializable) }
+
     /// Run `body` in a transaction: committed when it returns, rolled back when it throws.
     ///
     /// A transaction that fails because a concurrent one changed the same rows (a
     /// ``StorageError/Kind/conflict``: PostgreSQL's serialisation failures and deadlocks;
     /// SQLite has none) is run again, up to `attempts` times in all, after a short random
     /// pause. So `body` must do nothing outside the database that cannot be repeated.
-    public func transaction<T>(attempts: Int = 8, _ body: (any StorageTransaction) throws -> T) throws -> T {
+    public func transaction<T>(_ isolation: Isolation = .serializable, attempts: Int = 8,
+                               _ body: (any StorageTransaction) throws -> T) throws -> T {
         try ConflictBackoff.retrying(attempts: attempts) {
-            let tx = try begin()
+            let tx = try begin(isolation: isolation)
             do {
                 let result = try body(tx)
                 try tx.commit()

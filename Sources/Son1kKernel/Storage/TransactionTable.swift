@@ -41,8 +41,8 @@ final class TransactionTable: Sendable {
     }
 
     /// Begin a transaction: the kernel's, or with `plugin`, one that plugin began itself.
-    func begin(by plugin: String? = nil) throws -> UInt64 {
-        let tx = try storage.begin()
+    func begin(by plugin: String? = nil, isolation: Isolation = .serializable) throws -> UInt64 {
+        let tx = try storage.begin(isolation: isolation)
         let handle = nextHandle.withLock { h in
             defer { h += 1 }
             return h
@@ -51,15 +51,15 @@ final class TransactionTable: Sendable {
         return handle
     }
 
-    /// Run `body` in `txn` when one is given, otherwise in a kernel transaction of its own,
-    /// committed when `body` returns and rolled back when it throws.
-    func perform<T>(_ txn: UInt64 = 0, _ body: (UInt64) throws -> T) throws -> T {
+    /// Run `body` in `txn` when one is given, otherwise in a kernel transaction of its own at
+    /// `isolation`, committed when `body` returns and rolled back when it throws.
+    func perform<T>(_ txn: UInt64 = 0, isolation: Isolation = .serializable, _ body: (UInt64) throws -> T) throws -> T {
         if txn != 0 { return try body(txn) }
         try OpenTransactions.refuseWriteOutsideTransaction()
         // The kernel's own transaction: one that conflicted (PostgreSQL) did nothing, so it
         // simply runs again.
         return try ConflictBackoff.retrying {
-            let handle = try begin()
+            let handle = try begin(isolation: isolation)
             do {
                 let result = try body(handle)
                 try commit(handle)

@@ -160,9 +160,7 @@ package final class Driver<P: Plugin>: PluginDriver, @unchecked Sendable {
 
     /// A writer for the stream handle the kernel gave a request, when its host can stream.
     package func responseStream(_ handle: UInt64) -> ResponseStreamWriter? {
-        guard let host = context?.host,
-              Int(host.api.pointee.struct_size) >= MemoryLayout<son1k_host_api_t>.offset(of: \.response_stream)! + MemoryLayout<UnsafeRawPointer>.size
-        else { return nil }
+        guard let host = context?.host, host.function(\.response_stream) != nil else { return nil }
         return ResponseStreamWriter(host: host, handle: handle)
     }
 

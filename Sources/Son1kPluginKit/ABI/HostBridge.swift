@@ -13,6 +13,13 @@ package final class HostBridge: @unchecked Sendable {
         self.ctx = ctx
     }
 
+    /// A host function added after ABI 1.0, or nil when the kernel's table is too old to have
+    /// it: its `struct_size` ends before the field, which must then not be read at all.
+    func function<F>(_ field: KeyPath<son1k_host_api_t, F?>) -> F? {
+        guard Int(api.pointee.struct_size) >= MemoryLayout<son1k_host_api_t>.offset(of: field)! + MemoryLayout<UnsafeRawPointer>.size else { return nil }
+        return api.pointee[keyPath: field]
+    }
+
     /// Run a host call that fills `out`, copy the result and release the host's buffer.
     /// A non-OK status becomes a ``PluginError`` decoded from the problem JSON in `out`.
     func call(_ body: (OpaquePointer, UnsafeMutablePointer<son1k_buffer_t>) -> son1k_status_t) throws -> [UInt8] {

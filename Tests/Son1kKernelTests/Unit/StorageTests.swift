@@ -96,6 +96,38 @@ import Testing
         #expect(n >= 150, "conflicting transactions are run again, so nearly all count")
     }
 
+    /// READ COMMITTED transactions whose writes are conditional statements meet on a row lock:
+    /// the second waits for the first and goes on, so none conflicts (no retry hides one here:
+    /// each transaction begins once) and none loses an update.
+    @Test(arguments: Backend.allCases) func readCommittedWritersWaitForARowLockInsteadOfConflicting(_ backend: Backend) async throws {
+        let storage = try await backend.freshStorage()
+        defer { storage.close() }
+        _ = try storage.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
+        _ = try storage.execute("CREATE TABLE counted (id INTEGER PRIMARY KEY, worker INTEGER NOT NULL)")
+        _ = try storage.execute("INSERT INTO counter VALUES (1, 0)")
+        let failures = await onThreads(8) { worker in
+            var failed: [String] = []
+            for _ in 0..<25 {
+                do {
+                    let tx = try storage.begin(isolation: .readCommitted)
+                    do {
+                        _ = try tx.query("SELECT COUNT(*) AS n FROM counted", [])
+                        _ = try tx.execute("INSERT INTO counted (worker) VALUES (?)", [.int(Int64(worker))])
+                        _ = try tx.execute("UPDATE counter SET n = n + 1 WHERE id = 1", [])
+                        try tx.commit()
+                    } catch {
+                        tx.rollback()
+                        throw error
+                    }
+                } catch { failed.append("\(error)") }
+            }
+            return failed
+        }.flatMap { $0 }
+        #expect(failures.count == 0, "first failure: \(failures.first ?? "")")
+        #expect(try storage.query("SELECT n FROM counter", []) == [["n": 200]])
+        #expect(try storage.query("SELECT COUNT(*) AS n FROM counted", []) == [["n": 200]])
+    }
+
     /// A check-then-insert ("at most 3 per user") stays exact under concurrency: on SQLite the
     /// writer serialises it, on PostgreSQL SERIALIZABLE turns the race into a retried conflict.
     @Test(arguments: Backend.allCases) func aLimitCheckedInATransactionHoldsUnderConcurrency(_ backend: Backend) async throws {

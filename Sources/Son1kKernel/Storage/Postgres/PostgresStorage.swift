@@ -8,7 +8,9 @@ import Synchronization
 ///
 /// Unlike SQLite there is no single writer: every transaction has a connection of its own
 /// and they run in parallel. To keep the promises plugins were written against on SQLite —
-/// where transactions never interleave — every transaction runs at **SERIALIZABLE**: when
+/// where transactions never interleave — a transaction runs at **SERIALIZABLE** unless it
+/// asks for ``Isolation/readCommitted`` (the queue's and the outbox's bookkeeping, whose
+/// every decision is one conditional statement under a row lock): when
 /// two concurrent ones could not have run one after the other, PostgreSQL fails one with a
 /// serialisation error (``StorageError/Kind/conflict``), which the kernel retries where the
 /// transaction is its own (``Storage/transaction(attempts:_:)``) and reports as 409 where it
@@ -64,8 +66,8 @@ public final class PostgresStorage: Storage, @unchecked Sendable {
         try query(sql, params)
     }
 
-    public func begin() throws -> any StorageTransaction {
-        try PostgresTransaction(storage: self)
+    public func begin(isolation: Isolation) throws -> any StorageTransaction {
+        try PostgresTransaction(storage: self, isolation: isolation)
     }
 
     public func close() {

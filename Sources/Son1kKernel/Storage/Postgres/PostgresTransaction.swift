@@ -2,8 +2,8 @@ import Foundation
 import PostgresNIO
 import Son1kPluginKit
 
-/// An explicit PostgreSQL transaction: one connection, `BEGIN ISOLATION LEVEL SERIALIZABLE`,
-/// the statements in order, then `COMMIT` or `ROLLBACK`.
+/// An explicit PostgreSQL transaction: one connection, `BEGIN ISOLATION LEVEL SERIALIZABLE`
+/// (or `READ COMMITTED`), the statements in order, then `COMMIT` or `ROLLBACK`.
 ///
 /// One difference from SQLite, stated in docs/PLUGINS.md: a statement that fails aborts the
 /// whole transaction on PostgreSQL. The failing statement throws as on SQLite; every later
@@ -19,11 +19,11 @@ final class PostgresTransaction: StorageTransaction, ExpiringTransaction, @unche
     private enum State { case open, aborted(StorageError), finished(String) }
     private let owner: UInt
 
-    init(storage: PostgresStorage) throws {
+    init(storage: PostgresStorage, isolation: Isolation) throws {
         self.storage = storage
         lease = try storage.lease(from: storage.transactions)
         do {
-            _ = try storage.send(lease, "BEGIN ISOLATION LEVEL SERIALIZABLE")
+            _ = try storage.send(lease, isolation == .readCommitted ? "BEGIN ISOLATION LEVEL READ COMMITTED" : "BEGIN ISOLATION LEVEL SERIALIZABLE")
         } catch {
             lease.release()
             throw error

@@ -130,8 +130,7 @@ public struct JobQueue: Sendable {
     }
 
     func raw(_ op: String, _ request: JSONValue, txn: UInt64) throws -> [UInt8] {
-        guard Int(host.api.pointee.struct_size) >= MemoryLayout<son1k_host_api_t>.offset(of: \.queue)! + MemoryLayout<UnsafeRawPointer>.size,
-              let queue = host.api.pointee.queue else {
+        guard let queue = host.function(\.queue) else {
             throw PluginError(status: 501, code: "queue_unavailable", detail: "This kernel has no job queue (it predates ABI 1.3).")
         }
         let text = request.jsonString

@@ -30,8 +30,7 @@ public struct Database: Sendable {
 
     /// The dialect of the kernel's database. A kernel older than ABI 1.4 has only SQLite.
     public var dialect: SQLDialect {
-        guard Int(host.api.pointee.struct_size) >= MemoryLayout<son1k_host_api_t>.offset(of: \.db_dialect)! + MemoryLayout<UnsafeRawPointer>.size,
-              let name = host.api.pointee.db_dialect?(host.ctx) else { return .sqlite }
+        guard let name = host.function(\.db_dialect)?(host.ctx) else { return .sqlite }
         return SQLDialect(rawValue: String(cString: name)) ?? .sqlite
     }
 
@@ -69,17 +68,26 @@ public struct Database: Sendable {
     /// was written, so `body` simply **runs again** (after a short random pause, up to
     /// ``conflictAttempts`` times): keep work that must not repeat — an outbound HTTP call —
     /// outside `body`, and let what it decides depend only on what it reads in it.
-    public func transaction<T>(_ body: (Database) throws -> T) throws -> T {
+    ///
+    /// `isolation` is ``Isolation/serializable`` unless every decision `body` makes is one
+    /// conditional statement (see ``Isolation``): a queue worker's report, a counter's
+    /// `n = n + 1`. A transaction that `body` joins keeps the level it began with.
+    public func transaction<T>(isolation: Isolation = .serializable, _ body: (Database) throws -> T) throws -> T {
         if txn != 0 { return try body(self) }
-        return try ConflictRetry.retrying(isConflict: { ($0 as? PluginError)?.code == ConflictRetry.code }) { try once(body) }
+        return try ConflictRetry.retrying(isConflict: { ($0 as? PluginError)?.code == ConflictRetry.code }) { try once(isolation, body) }
     }
 
     /// How many times ``transaction(_:)`` runs a body whose transaction keeps conflicting.
     public static let conflictAttempts = ConflictRetry.attempts
 
-    private func once<T>(_ body: (Database) throws -> T) throws -> T {
+    private func once<T>(_ isolation: Isolation, _ body: (Database) throws -> T) throws -> T {
         var handle: UInt64 = 0
-        _ = try host.call { ctx, out in host.api.pointee.db_begin!(ctx, &handle, out) }
+        if isolation != .serializable, let begin = host.function(\.db_begin_isolated) {
+            _ = try host.call { ctx, out in begin(ctx, isolation.rawValue, &handle, out) }
+        } else {
+            // A kernel before ABI 1.5 knows one level: serializable, stricter than asked.
+            _ = try host.call { ctx, out in host.api.pointee.db_begin!(ctx, &handle, out) }
+        }
         let tx = Database(host: host, txn: handle)
         let result: T
         do {

@@ -81,8 +81,7 @@ public struct HTTPClient: Sendable {
     /// Returns the response with an empty body. Needs a kernel with ABI 1.1.
     public func stream(_ request: Request,
                        _ onPiece: (_ status: Int, _ headers: [String: String], _ bytes: UnsafeRawBufferPointer) -> Bool) throws -> Response {
-        guard Int(host.api.pointee.struct_size) >= MemoryLayout<son1k_host_api_t>.offset(of: \.http_fetch_stream)! + MemoryLayout<UnsafeRawPointer>.size,
-              let fetch = host.api.pointee.http_fetch_stream else {
+        guard let fetch = host.function(\.http_fetch_stream) else {
             throw PluginError(status: 500, code: "stream_unsupported", detail: "This kernel cannot stream HTTP responses (ABI 1.1 needed).")
         }
         var metaOut = emptyBuffer()
