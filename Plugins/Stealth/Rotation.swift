@@ -20,7 +20,8 @@ struct Rotation {
         let now = self.now
         let budget = ctx.config.budget(for: provider)
         let settings = ctx.config.provider(provider)
-        let chosen: (account: Account, leaseID: String)? = try ctx.db.transaction { tx in
+        let chosen: (account: Account, leaseID: String)? = try ctx.db.transaction(isolation: .readCommitted) { tx in
+            try lockAccounts(of: provider, in: tx)
             let accounts = try usable(provider, in: tx)
             guard let account = try pick(from: accounts, provider: provider, budget: budget, in: tx) else { return nil }
             let count = account.requestCount + 1
@@ -46,6 +47,16 @@ struct Rotation {
                      baseUrl: [account.baseUrl, settings.baseUrl].compactMap { $0 }.first { !$0.isEmpty },
                      headers: [settings.authHeader ?? "Authorization": scheme.isEmpty ? credential : "\(scheme) \(credential)"],
                      proxy: try account.proxySealed.map { try vault.open($0, account: account.id) })
+    }
+
+    /// Leases of one provider take turns: on PostgreSQL this READ COMMITTED transaction first
+    /// locks the provider's account rows, so a concurrent lease waits here, and each statement
+    /// after the lock reads what the lease before committed — the budget check stays exact,
+    /// and a thousand concurrent leases queue instead of aborting one another as serializable
+    /// transactions over the same few rows do. SQLite's single writer already takes turns.
+    private func lockAccounts(of provider: String, in tx: Database) throws {
+        guard tx.dialect == .postgres else { return }
+        _ = try tx.query("SELECT id FROM stealth_accounts WHERE provider = ? ORDER BY id FOR UPDATE", [.text(provider)])
     }
 
     /// Active, unbanned accounts of `provider` in rotation order; expired cooldowns end here
@@ -110,13 +121,22 @@ struct Rotation {
     /// in a row degrade it, 401/403 ban it, a success clears the error streak.
     func report(_ report: LeaseReport) throws -> LeaseVerdict {
         let now = self.now
-        return try ctx.db.transaction { tx in
+        return try ctx.db.transaction(isolation: .readCommitted) { tx in
+            // The lease's row locked first (see ``lockAccounts(of:in:)``): a second report of the
+            // same lease waits, then finds it reported.
+            if tx.dialect == .postgres {
+                _ = try tx.query("SELECT id FROM stealth_leases WHERE id = ? FOR UPDATE", [.text(report.leaseId)])
+            }
             guard let lease = try tx.query("SELECT account_id, outcome FROM stealth_leases WHERE id = ?", [.text(report.leaseId)]).first,
                   let accountID = lease["account_id"].string else {
                 throw PluginError.notFound("No lease \(report.leaseId).", code: "lease_not_found")
             }
             guard lease["outcome"] == .null else {
                 throw PluginError.conflict("Lease \(report.leaseId) was reported already.", code: "lease_reported")
+            }
+            // And the account's: the error streak below is read, then written.
+            if tx.dialect == .postgres {
+                _ = try tx.query("SELECT id FROM stealth_accounts WHERE id = ? FOR UPDATE", [.text(accountID)])
             }
             guard let account = try store.get(accountID, in: tx) else { throw AccountStore.notFound(accountID) }
             let excerpt = report.bodyExcerpt.map { Vault.redact(String($0.prefix(300)), secrets: store.secrets(of: account)) }
