@@ -53,6 +53,16 @@ done
 for round in $(seq "$ROUNDS"); do
     pg_runs[record]+="$(measure -s "$work/pg_record.lua" "$pg_base_a/api/tiers/record-generation");"
 done
+# Wait (at most 120 s) until every action published so far was delivered: a backlog left by
+# the previous figure's writes would be worked off during the next figure, taking its CPU.
+pg_drain() {
+    local deadline=$(( $(date +%s) + 120 ))
+    while [ "$(psql -tA -h 127.0.0.1 -p "$pg_port" -U postgres -d son1k -c "SELECT COUNT(*) FROM kernel_deliveries WHERE status = 'pending'")" != 0 ]; do
+        [ "$(date +%s)" -lt "$deadline" ] || { echo "warning: deliveries still pending after 120 s" >&2; return; }
+        sleep 0.5
+    done
+}
+pg_drain
 pg_xacts() { psql -tA -F' ' -h 127.0.0.1 -p "$pg_port" -U postgres -d son1k -c "SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = 'son1k'"; }
 read pg_commits0 pg_rollbacks0 < <(pg_xacts)
 pg_one=()
@@ -66,6 +76,7 @@ for round in $(seq "$ROUNDS"); do
 done
 
 # Two instances: the same 8 connections split over both, both wrk runs at once.
+pg_drain
 pg_serve b
 pg_two=()
 for round in $(seq "$ROUNDS"); do

@@ -56,7 +56,8 @@ public final class Kernel: Sendable {
         blobs = BlobStore(storage: storage, contents: try BlobStore.contents(for: s, http: egress))
         cors = CORSPolicy(origins: s.corsOrigins)
         stream = EventStream()
-        outboxTail = storage.dialect == "postgres" ? OutboxTail(storage: storage, origin: events.origin, logger: logger) { [stream] in stream.publish($0) } : nil
+        outboxTail = storage.dialect == "postgres" ? OutboxTail(storage: storage, origin: events.origin, logger: logger,
+                                                                      wanted: { [stream] in stream.connectionCount > 0 }) { [stream] in stream.publish($0) } : nil
         loginLimiter = LoginRateLimiter(maxPerAccount: s.loginMaxFailuresPerAccount, maxPerIP: s.loginMaxFailuresPerIP,
                                         window: TimeInterval(s.loginWindowSeconds))
         identity = IdentityStore(storage: storage, jwt: JWTSigner(secret: try Self.jwtSecret(s, storage: storage), ttlSeconds: s.tokenTTLSeconds),

@@ -25,14 +25,18 @@ final class OutboxTail: Sendable {
     private let origin: String
     private let logger: Logger
     private let deliver: @Sendable ([EventRecord]) -> Void
+    /// Whether anybody here would receive what a read returns (a WebSocket client connected).
+    private let wanted: @Sendable () -> Bool
     /// The last row read: its transaction id (as text) and event id.
     private let position = Mutex<(tx: String, id: String)?>(nil)
     private let loop: RepeatingThread
 
-    init(storage: any Storage, origin: String, interval: Double = 0.25, logger: Logger, deliver: @escaping @Sendable ([EventRecord]) -> Void) {
+    init(storage: any Storage, origin: String, interval: Double = 0.25, logger: Logger,
+         wanted: @escaping @Sendable () -> Bool = { true }, deliver: @escaping @Sendable ([EventRecord]) -> Void) {
         self.storage = storage
         self.origin = origin
         self.logger = logger
+        self.wanted = wanted
         self.deliver = deliver
         loop = RepeatingThread(name: "son1k-outbox-tail", interval: interval)
     }
@@ -53,8 +57,10 @@ final class OutboxTail: Sendable {
 
     /// One read: the actions committed since the last read, in `(tx_id, id)` order. The first
     /// call only marks where reading begins.
+    /// While no WebSocket client is connected here, a read only moves the mark: under load the
+    /// other instances' actions are hundreds a second, each read and decoded for nobody.
     func poll(limit: Int = 1000) throws -> [EventRecord] {
-        guard let from = position.withLock({ $0 }) else {
+        guard let from = position.withLock({ $0 }), wanted() else {
             let mark = try storage.query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin", []).first?["xmin"]?.string ?? "0"
             position.withLock { $0 = (mark, "") }
             return []
