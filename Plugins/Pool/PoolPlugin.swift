@@ -83,11 +83,13 @@ public struct PoolPlugin: Plugin {
     public func register(_ r: inout Registry<Config>) {
         // Database work only (and reads of other plugins' services), so delivered inside the
         // delivery's transaction; the item's unique generation id keeps a replay a no-op too.
-        r.onAction(.generationCompleted, transactional: true) { event, ctx in
+        // Both write with one statement each (an insert `ON CONFLICT DO NOTHING`, a conditional
+        // update), so READ COMMITTED is as exact and lets several instances deliver at once.
+        r.onAction(.generationCompleted, transactional: true, isolation: .readCommitted) { event, ctx in
             try Contributions(ctx: ctx).autoShare(event)
         }
         // The song's audio is gone with it: it leaves the pool (claims keep their own copies).
-        r.onAction(.generationDeleted, transactional: true) { event, ctx in
+        r.onAction(.generationDeleted, transactional: true, isolation: .readCommitted) { event, ctx in
             try Contributions(ctx: ctx).withdraw(generationID: event.payload.generationId)
         }
         registerRoutes(&r)

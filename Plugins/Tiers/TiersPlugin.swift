@@ -97,14 +97,17 @@ public struct TiersPlugin: Plugin {
             return .replace(job)
         }
         // A generation that ends without a song gives its slot back. These handlers only
-        // write counters: delivered inside the delivery's transaction, exactly once.
+        // write counters: delivered inside the delivery's transaction, exactly once. READ
+        // COMMITTED: each one decides with a conditional update of the usage row (`… AND
+        // status = 'reserved'`) and then adds to counters, so deliveries made by several
+        // instances at once wait on those rows instead of aborting each other's batches.
         for topic: Topic<GenerationEnded> in [.generationFailed, .generationCancelled, .generationTimedOut] {
-            r.onAction(topic, transactional: true) { event, ctx in try quota(ctx).release(event.payload.generationId) }
+            r.onAction(topic, transactional: true, isolation: .readCommitted) { event, ctx in try quota(ctx).release(event.payload.generationId) }
         }
-        r.onAction(.generationCompleted, transactional: true) { event, ctx in
+        r.onAction(.generationCompleted, transactional: true, isolation: .readCommitted) { event, ctx in
             try quota(ctx).confirm(event.payload.generationId, size: event.payload.size)
         }
-        r.onAction(.generationDeleted, transactional: true) { event, ctx in
+        r.onAction(.generationDeleted, transactional: true, isolation: .readCommitted) { event, ctx in
             try quota(ctx).free(event.payload.generationId)
         }
         r.onAction(.subscriptionChanged) { event, ctx in

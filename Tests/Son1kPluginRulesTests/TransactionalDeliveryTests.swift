@@ -36,4 +36,17 @@ import Testing
         #expect(throws: PluginError.self) { try host.deliver(Topic<Entry>("ledger.alone"), Entry(note: "c written before the refusal", refuse: true)) }
         #expect(try notes(host) == ["a kept", "c written before the refusal"])
     }
+
+    struct Loose: Plugin {
+        static let manifest = Manifest(name: "loose", version: "1.0.0")
+        func register(_ r: inout Registry<NoConfig>) {
+            r.onAction(Topic<Entry>("loose.joined"), isolation: .readCommitted) { _, _ in }
+        }
+    }
+
+    @Test func anIsolationWithoutATransactionIsARegistrationMistake() {
+        #expect { _ = try TestHost(Loose.self) } throws: { error in
+            (error as? PluginError)?.detail.contains("the action handler for 'loose.joined' names an isolation but is not transactional") == true
+        }
+    }
 }

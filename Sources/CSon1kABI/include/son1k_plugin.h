@@ -383,7 +383,9 @@ typedef struct son1k_plugin_api {
      * `{status, code, detail}`. For an action `txn` is 0 and a non-OK return is retried —
      * unless the subscription is declared `"transactional": true`: then `txn` is the kernel's
      * delivery transaction, which also records the delivery (write in it, never commit or
-     * roll it back; a non-OK return takes back this delivery's writes and is retried).
+     * roll it back; a non-OK return takes back this delivery's writes and is retried). That
+     * transaction is serializable, or READ COMMITTED when the subscription also declares
+     * `"isolation": "read_committed"` (since 1.5; docs/PLUGINS.md "Events").
      */
     son1k_status_t (*handle_event)(const char *topic, size_t topic_len, const char *envelope,
                                    size_t envelope_len, son1k_txn_t txn, son1k_buffer_t *out);

@@ -21,8 +21,8 @@ final class EventBus: Sendable {
     struct Subscriptions: Sendable {
         var hooks: [String: [LoadedPlugin]] = [:]
         var actions: [String: [String]] = [:]
-        /// The action subscriptions delivered inside the delivery's transaction.
-        var transactional: Set<Subscriber> = []
+        /// The action subscriptions delivered inside the delivery's transaction, at its level.
+        var transactional: [Subscriber: Isolation] = [:]
         var plugins: [String: LoadedPlugin] = [:]
     }
 
@@ -204,10 +204,10 @@ final class EventBus: Sendable {
     func deliverDueBatch(limit: Int, on queue: DispatchQueue) throws -> Idle? {
         let batch = try takeDue(limit: limit)
         if batch.isEmpty { return Idle(nextDue: try earliestPending()) }
-        var inTransaction: [Delivery] = [], separate: [Delivery] = []
+        var inTransaction: [Isolation: [Delivery]] = [:], separate: [Delivery] = []
         subscriptions.withLock { s in
             for d in batch {
-                if s.transactional.contains(Subscriber(plugin: d.subscriber, topic: d.record.topic)) { inTransaction.append(d) } else { separate.append(d) }
+                if let level = s.transactional[Subscriber(plugin: d.subscriber, topic: d.record.topic)] { inTransaction[level, default: []].append(d) } else { separate.append(d) }
             }
         }
         // With nothing to deliver in a transaction, this thread makes the first separate delivery.
@@ -221,7 +221,8 @@ final class EventBus: Sendable {
             let outcome = call(first)
             outcomes.withLock { $0[0] = outcome }
         } else {
-            deliverInTransaction(inTransaction)
+            // Serializable first, then READ COMMITTED: each level a transaction of its own.
+            for level in Isolation.allCases { if let group = inTransaction[level] { deliverInTransaction(group, level) } }
         }
         group.wait()
         if !separate.isEmpty { record(Array(zip(separate, outcomes.withLock { $0 }))) }
@@ -239,14 +240,14 @@ final class EventBus: Sendable {
     /// instance's — nearly always — that transaction is the whole story. Otherwise it rolls
     /// back and the batch runs again, a savepoint per delivery, so a failing subscriber is
     /// called twice for that attempt; nothing of the first run stays.
-    private func deliverInTransaction(_ batch: [Delivery]) {
+    private func deliverInTransaction(_ batch: [Delivery], _ isolation: Isolation) {
         let outcomes: [(Delivery, LoadedPlugin.EventOutcome)]
         do {
-            if let all = try deliverAllOrNothing(batch) {
+            if let all = try deliverAllOrNothing(batch, isolation) {
                 count(all)
                 return
             }
-            outcomes = try transactions.perform { handle in
+            outcomes = try transactions.perform(isolation: isolation) { handle in
                 try batch.compactMap { delivery in
                     let point = try transactions.savepoint(handle)
                     let outcome = call(delivery, txn: handle)
@@ -271,10 +272,10 @@ final class EventBus: Sendable {
 
     /// Every delivery of `batch` in one transaction with no savepoint, committed only if each
     /// one succeeded and was recorded; nil (and nothing written) otherwise.
-    private func deliverAllOrNothing(_ batch: [Delivery]) throws -> [(Delivery, LoadedPlugin.EventOutcome)]? {
+    private func deliverAllOrNothing(_ batch: [Delivery], _ isolation: Isolation) throws -> [(Delivery, LoadedPlugin.EventOutcome)]? {
         struct NotAll: Error {}
         do {
-            return try transactions.perform { handle in
+            return try transactions.perform(isolation: isolation) { handle in
                 try batch.map { delivery in
                     let outcome = call(delivery, txn: handle)
                     guard case .ok = outcome, try recordOutcome(delivery, outcome, in: transactions.get(handle)) else { throw NotAll() }

@@ -216,7 +216,7 @@ public final class PluginManager: @unchecked Sendable {
         for p in plugins where p.status == .running {
             for sub in p.manifest?.subscriptions ?? [] where sub.kind == .action {
                 subs.actions[sub.topic, default: []].append(p.name)
-                if sub.transactional { subs.transactional.insert(.init(plugin: p.name, topic: sub.topic)) }
+                if sub.transactional { subs.transactional[.init(plugin: p.name, topic: sub.topic)] = sub.isolation }
             }
         }
         return subs

@@ -78,7 +78,7 @@ import Testing
         let missing = try await k.cli(["copy", "--from", "sqlite:/nonexistent/son1k.db", "--to", "postgres://x@127.0.0.1/y"])
         #expect(missing.status == 1 && missing.output.contains("there is no SQLite database at \"/nonexistent/son1k.db\""), "\(missing.output)")
         let file = k.directory.appendingPathComponent("empty.db").path
-        FileManager.default.createFile(atPath: file, contents: Data())
+        _ = FileManager.default.createFile(atPath: file, contents: Data())
         let wrong = try await k.cli(["copy", "--from", file, "--to", "mysql://root:hunter2@db/son1k"])
         #expect(wrong.status == 1 && wrong.output.contains("--to must be a postgres:// URL") && !wrong.output.contains("hunter2"), "\(wrong.output)")
         let port = try PostgresCluster.freePort()

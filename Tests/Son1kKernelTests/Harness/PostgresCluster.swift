@@ -84,7 +84,7 @@ final class PostgresCluster: Sendable {
     }
 
     private static func touch(_ path: String) -> String {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         if getuid() == 0, let account = getpwnam("postgres") { chown(path, account.pointee.pw_uid, account.pointee.pw_gid) }
         return path
     }
@@ -135,7 +135,7 @@ final class PostgresCluster: Sendable {
     @discardableResult
     static func run(_ tool: String, _ arguments: [String]) throws -> String {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("son1k-pg-tool-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: log) }
         let handle = try FileHandle(forWritingTo: log)
         defer { try? handle.close() }

@@ -95,3 +95,19 @@ private extension Array {
         count > self.count ? [] : (0...(self.count - count)).map { self[$0..<($0 + count)] }
     }
 }
+
+@Suite struct SubscriptionSpecTests {
+    @Test func aReadCommittedSubscriptionIsSpelledInTheManifestAndOthersAreRefused() throws {
+        let spec = SubscriptionSpec(topic: "tiers.released", kind: .action, transactional: true, isolation: .readCommitted)
+        let json = try JSONEncoder().encode(spec)
+        #expect(String(decoding: json, as: UTF8.self).contains(#""isolation":"read_committed""#))
+        #expect(try JSONDecoder().decode(SubscriptionSpec.self, from: json) == spec)
+        // A manifest written before isolation existed reads as serializable, and writes no field.
+        let old = try JSONDecoder().decode(SubscriptionSpec.self, from: Data(#"{"topic":"a.b","kind":"action","transactional":true}"#.utf8))
+        #expect(old.isolation == .serializable)
+        #expect(!String(decoding: try JSONEncoder().encode(old), as: UTF8.self).contains("isolation"))
+        #expect { try JSONDecoder().decode(SubscriptionSpec.self, from: Data(#"{"topic":"a.b","kind":"action","isolation":"snapshot"}"#.utf8)) } throws: { error in
+            "\(error)".contains(#"isolation must be "serializable" or "read_committed", not "snapshot""#)
+        }
+    }
+}

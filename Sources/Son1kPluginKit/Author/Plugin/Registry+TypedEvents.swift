@@ -3,9 +3,9 @@ extension Registry {
     /// Subscribe to an action whose payload is `P`: called with it decoded, after the
     /// publisher committed, at least once per event id — exactly once when `transactional`
     /// (inside the delivery's transaction; see ``onAction(_:transactional:_:)``).
-    public mutating func onAction<P>(_ topic: Topic<P>, transactional: Bool = false,
+    public mutating func onAction<P>(_ topic: Topic<P>, transactional: Bool = false, isolation: Isolation = .serializable,
                                      _ handler: @escaping @Sendable (TypedEvent<P>, Context<Config>) throws -> Void) {
-        onAction(topic.name, transactional: transactional) { event, ctx in try handler(try event.typed(P.self), ctx) }
+        onAction(topic.name, transactional: transactional, isolation: isolation) { event, ctx in try handler(try event.typed(P.self), ctx) }
     }
 
     /// Subscribe to a hook whose payload is `P`: run inside the publisher's transaction; return

@@ -109,9 +109,16 @@ public struct Registry<Config: PluginConfig> {
     /// run again for that event, and one that throws leaves no write behind. Many deliveries
     /// share one commit, so this is also the cheap way to deliver. The database's writer is
     /// held meanwhile: keep such a handler to database work (no outbound calls, no blobs).
-    mutating func onAction(_ topic: String, transactional: Bool = false, _ handler: @escaping ActionHandler) {
+    ///
+    /// `isolation` is that transaction's level (see ``Isolation``): `.readCommitted` when every
+    /// decision the handler makes is one conditional statement (`… WHERE status = 'reserved'`,
+    /// an upsert, `n = n + 1`). On PostgreSQL the deliveries of several instances then meet on
+    /// row locks instead of aborting one another's batches.
+    mutating func onAction(_ topic: String, transactional: Bool = false, isolation: Isolation = .serializable,
+                           _ handler: @escaping ActionHandler) {
         if actions[topic] != nil { problems.append("the action handler for '\(topic)' is registered twice") }
-        actions[topic] = (SubscriptionSpec(topic: topic, kind: .action, transactional: transactional), handler)
+        if isolation != .serializable, !transactional { problems.append("the action handler for '\(topic)' names an isolation but is not transactional") }
+        actions[topic] = (SubscriptionSpec(topic: topic, kind: .action, transactional: transactional, isolation: isolation), handler)
     }
 
     /// Offer a service other plugins reach with `ctx.call(name, input)`.

@@ -11,17 +11,25 @@ package struct SubscriptionSpec: Codable, Sendable, Hashable {
     /// Actions only: delivered inside the kernel's delivery transaction, which
     /// records the delivery too. See ``Registry/onAction(_:transactional:_:)``.
     package var transactional: Bool
+    /// Transactional actions only: the delivery transaction's level (`"isolation":
+    /// "read_committed"` in a manifest; absent means serializable).
+    package var isolation: Isolation
 
-    package init(topic: String, kind: EventKind, priority: Int = 0, before: [String] = [], after: [String] = [], transactional: Bool = false) {
+    package init(topic: String, kind: EventKind, priority: Int = 0, before: [String] = [], after: [String] = [], transactional: Bool = false,
+                 isolation: Isolation = .serializable) {
         self.topic = topic
         self.kind = kind
         self.priority = priority
         self.before = before
         self.after = after
         self.transactional = transactional
+        self.isolation = isolation
     }
 
-    enum CodingKeys: String, CodingKey { case topic, kind, priority, before, after, transactional }
+    enum CodingKeys: String, CodingKey { case topic, kind, priority, before, after, transactional, isolation }
+
+    /// The manifest's spelling of ``isolation``.
+    static let readCommittedName = "read_committed"
 
     /// Only `topic` and `kind` are required; ordering fields default to none, `transactional`
     /// to false (as every plugin built before it expects).
@@ -31,10 +39,21 @@ package struct SubscriptionSpec: Codable, Sendable, Hashable {
                   priority: try c.decodeIfPresent(Int.self, forKey: .priority) ?? 0,
                   before: try c.decodeIfPresent([String].self, forKey: .before) ?? [],
                   after: try c.decodeIfPresent([String].self, forKey: .after) ?? [],
-                  transactional: try c.decodeIfPresent(Bool.self, forKey: .transactional) ?? false)
+                  transactional: try c.decodeIfPresent(Bool.self, forKey: .transactional) ?? false,
+                  isolation: try Self.isolation(c.decodeIfPresent(String.self, forKey: .isolation), at: c.codingPath + [CodingKeys.isolation]))
     }
 
-    /// `transactional` is written only when set, so manifests without it read as before.
+    private static func isolation(_ name: String?, at path: [any CodingKey]) throws -> Isolation {
+        switch name {
+        case nil, "serializable": return .serializable
+        case readCommittedName: return .readCommitted
+        case let other?:
+            throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "isolation must be \"serializable\" or \"\(readCommittedName)\", not \"\(other)\""))
+        }
+    }
+
+    /// `transactional` and `isolation` are written only when set, so manifests without them
+    /// read as before.
     package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(topic, forKey: .topic)
@@ -43,5 +62,6 @@ package struct SubscriptionSpec: Codable, Sendable, Hashable {
         try c.encode(before, forKey: .before)
         try c.encode(after, forKey: .after)
         if transactional { try c.encode(true, forKey: .transactional) }
+        if isolation == .readCommitted { try c.encode(Self.readCommittedName, forKey: .isolation) }
     }
 }
