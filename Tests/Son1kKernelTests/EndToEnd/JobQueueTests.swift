@@ -80,8 +80,9 @@ extension PluginSpec {
         #expect(ended["attempt"].int == 1 && ended["error"].string == "The attempt ran longer than 0.3 s.", "\(ended)")
         // The worker returns after 2 s and reports success: refused as a stale report, and the
         // job stays as it ended.
+        let admin = try await k.adminToken()
         _ = try await poll("the hung worker's report refused", timeout: .seconds(10)) {
-            let metrics = try await k.request("GET", "/metrics", token: try await k.adminToken()).text
+            let metrics = try await k.request("GET", "/metrics", token: admin).text
             return metrics.contains(#"son1k_jobs_stale_reports_total{queue="tasks.default"} 1"#) ? true : nil
         }
         let after = try await k.request("GET", "/api/tasks/jobs/\(id)", token: me.token).json

@@ -306,12 +306,15 @@ extension Duration {
     var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
-/// Poll `check` until it returns a value or the deadline passes (no fixed sleeps).
+/// Poll `check` until it returns a value or the deadline passes (no fixed sleeps). The last
+/// check runs after the deadline: a test task that got no thread for a while (many suites on
+/// two cores) still looks once more before it calls the wait a failure.
 func poll<T>(_ what: String, timeout: Duration = .seconds(10), every interval: Duration = .milliseconds(20),
              _ check: () async throws -> T?) async throws -> T {
     let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
+    while true {
         if let value = try await check() { return value }
+        if ContinuousClock.now >= deadline { break }
         try await Task.sleep(for: interval)
     }
     throw TestFailure("timed out after \(timeout) waiting for \(what)")
