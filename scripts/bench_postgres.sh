@@ -65,8 +65,13 @@ pg_drain() {
 pg_drain
 pg_xacts() { psql -tA -F' ' -h 127.0.0.1 -p "$pg_port" -U postgres -d son1k -c "SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = 'son1k'"; }
 read pg_commits0 pg_rollbacks0 < <(pg_xacts)
+# Eight users, one per connection, as on SQLite; with two instances each serves four of them.
+pg_queue_users=$(users "$pg_base_a" 8)
+IFS=, read -ra pg_queue_user <<< "$pg_queue_users"
+pg_users_a=$(IFS=,; echo "${pg_queue_user[*]:0:4}")
+pg_users_b=$(IFS=,; echo "${pg_queue_user[*]:4:4}")
 pg_one=()
-for round in $(seq "$ROUNDS"); do pg_one+=("$(queue_wrk "$pg_base_a" 8 "$pg_token" "$pg_worker")"); done
+for round in $(seq "$ROUNDS"); do pg_one+=("$(queue_wrk "$pg_base_a" 8 "$pg_queue_users" "$pg_worker")"); done
 # Transactions that ended in ROLLBACK while the queue ran, against those committed: on
 # PostgreSQL nearly all are serialization failures the kernel then runs again.
 read pg_commits1 pg_rollbacks1 < <(pg_xacts)
@@ -75,13 +80,13 @@ for round in $(seq "$ROUNDS"); do
     pg_runs[write]+="$(measure -s "$work/pg_post.lua" "$pg_base_a/api/hello/greetings");"
 done
 
-# Two instances: the same 8 connections split over both, both wrk runs at once.
+# Two instances: the same 8 connections (and users) split over both, both wrk runs at once.
 pg_drain
 pg_serve b
 pg_two=()
 for round in $(seq "$ROUNDS"); do
-    queue_wrk "$pg_base_a" 4 "$pg_token" "$pg_worker" a > "$work/pg_two_a" &
-    queue_wrk "$pg_base_b" 4 "$pg_token" "$pg_worker" b > "$work/pg_two_b"
+    queue_wrk "$pg_base_a" 4 "$pg_users_a" "$pg_worker" a > "$work/pg_two_a" &
+    queue_wrk "$pg_base_b" 4 "$pg_users_b" "$pg_worker" b > "$work/pg_two_b"
     wait $!
     pg_two+=("$(( $(cat "$work/pg_two_a") + $(cat "$work/pg_two_b") ))")
 done

@@ -3,9 +3,13 @@
 -- engine), so the figure is the queue's own cost through HTTP: three authenticated requests
 -- per job. Run with as many threads as connections (-tN -cN): wrk gives each thread one Lua
 -- state, so each connection keeps its own place in the cycle.
---   USER_TOKEN, WORKER_TOKEN (and WORKER_PREFIX, default "wrk"): environment variables. Prints "jobs_per_second: N" at the end.
+-- Connection i submits as user i of USER_TOKENS (comma-separated, taken round): a queue serves
+-- many users at once, while one user's submissions take turns on that user's row lock (the
+-- exact per-user limits), which is that user's cost, not the queue's.
+--   USER_TOKENS, WORKER_TOKEN (and WORKER_PREFIX, default "wrk"): environment variables. Prints "jobs_per_second: N" at the end.
 
-local user_token = os.getenv("USER_TOKEN")
+local user_tokens = {}
+for t in string.gmatch(os.getenv("USER_TOKENS") or "", "[^,]+") do table.insert(user_tokens, t) end
 local worker_token = os.getenv("WORKER_TOKEN")
 -- Distinguishes the workers of wrk runs going on at once (one per instance).
 local prefix = os.getenv("WORKER_PREFIX") or "wrk"
@@ -25,6 +29,7 @@ function setup(thread)
 end
 
 function init(args)
+    user_token = user_tokens[(id % #user_tokens) + 1]
     step = "submit"
     completed = 0
     seed = id * 1000000

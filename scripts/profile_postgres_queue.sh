@@ -42,10 +42,19 @@ JSON
   eval "base_$1=http://127.0.0.1:$p"
 }
 serve a
-token=$(curl -sf -X POST "$base_a/api/auth/register" -d '{"email":"bench@example.com","username":"bench","password":"bench-password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+# PROFILE_USERS users (8 as make bench; 1 shows one user's submissions taking turns on its row
+# lock), connection i submitting as user i; with two instances each serves half of them.
+users=()
+for i in $(seq "${PROFILE_USERS:-8}"); do
+  users+=("$(curl -sf -X POST "$base_a/api/auth/register" -d "{\"email\":\"queue$i@example.com\",\"username\":\"queue$i\",\"password\":\"bench-password\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')")
+done
+half=$(( (${#users[@]} + 1) / 2 ))
+token=$(IFS=,; echo "${users[*]}")
+token_a=$(IFS=,; echo "${users[*]:0:$half}")
+token_b=$(IFS=,; echo "${users[*]:$(( ${#users[@]} > 1 ? half : 0 ))}")
 admin=$(curl -sf -X POST "$base_a/api/auth/login" -d '{"email":"admin@son1k.local","password":"bench-admin-pass"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 worker=$(curl -sf -X POST "$base_a/api/admin/tokens" -H "Authorization: Bearer $admin" -d '{"name":"bench","role":"worker"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-qw() { USER_TOKEN="$3" WORKER_TOKEN="$4" WORKER_PREFIX="${5:-wrk}" wrk -t"$2" -c"$2" -d"$DURATION" -s scripts/bench_queue.lua "$1" | python3 -c 'import re,sys; print(re.search(r"jobs_per_second: (\d+)", sys.stdin.read()).group(1))'; }
+qw() { USER_TOKENS="$3" WORKER_TOKEN="$4" WORKER_PREFIX="${5:-wrk}" wrk -t"$2" -c"$2" -d"$DURATION" -s scripts/bench_queue.lua "$1" | python3 -c 'import re,sys; print(re.search(r"jobs_per_second: (\d+)", sys.stdin.read()).group(1))'; }
 drain() { local d=$(( $(date +%s) + 60 )); until [ "$(P "SELECT COUNT(*) FROM kernel_deliveries WHERE status='pending'")" = 0 ]; do [ $(date +%s) -lt $d ] || { echo "pending: $(P "SELECT subscriber, COUNT(*), max(last_error) FROM kernel_deliveries WHERE status='pending' GROUP BY 1")"; return; }; sleep 0.5; done; }
 report() {
   P "SELECT calls, round(total_exec_time::numeric,0) AS ms, left(regexp_replace(query, '\s+', ' ', 'g'), 150) FROM pg_stat_statements WHERE dbid=(SELECT oid FROM pg_database WHERE datname='son1k') ORDER BY calls DESC LIMIT 30"
@@ -59,6 +68,6 @@ serve b
 qw $base_b 8 $token $worker warmb >/dev/null; drain
 P "SELECT pg_stat_statements_reset()" >/dev/null
 n=$(P "SELECT COUNT(*) FROM generation_jobs")
-qw $base_a 4 $token $worker a > $work/ta & qa=$!; qw $base_b 4 $token $worker b > $work/tb; wait $qa
+qw $base_a 4 $token_a $worker a > $work/ta & qa=$!; qw $base_b 4 $token_b $worker b > $work/tb; wait $qa
 drain; m=$(P "SELECT COUNT(*) FROM generation_jobs")
 echo "== two instances: $(( $(cat $work/ta) + $(cat $work/tb) )) jobs/s, jobs $((m-n))"; report

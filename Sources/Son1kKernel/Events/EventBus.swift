@@ -188,10 +188,17 @@ final class EventBus: Sendable {
             }
             if finishing.load(ordering: .acquiring) { return }
             let now = Int64(Date().timeIntervalSince1970 * 1000)
-            let waitMs = nextDue.map { min(max($0 - now, 1), 5000) } ?? 5000
+            // A pending delivery already due that this instance did not take is another
+            // instance's, being delivered under its row lock (SKIP LOCKED passed it over): its
+            // lease moves it on when that commits. Looking again at once would only spin
+            // against the lock, so wait a little; a new action of this instance wakes it anyway.
+            let waitMs = nextDue.map { $0 <= now ? Self.contendedWaitMs : min($0 - now, 5000) } ?? 5000
             await wake.wait(timeout: .milliseconds(waitMs))
         }
     }
+
+    /// How long the dispatcher waits when what is due is being delivered by another instance.
+    static let contendedWaitMs: Int64 = 20
 
     /// What the dispatcher found when nothing was due: when the next pending delivery is.
     struct Idle: Sendable { var nextDue: Int64? }
