@@ -128,7 +128,7 @@ let package = Package(
     + firstPartyPlugin("Son1kHello", path: "Plugins/Hello", dependencies: ["Son1kContracts"])
     + firstPartyPlugin("Son1kGeneration", path: "Plugins/Generation", dependencies: ["Son1kMusicEngine", "Son1kProviderKit", "Son1kContracts"], exclude: ["Engine"])
     + firstPartyPlugin("Son1kTiers", path: "Plugins/Tiers", dependencies: ["Son1kContracts"])
-    + firstPartyPlugin("Son1kPool", path: "Plugins/Pool", dependencies: ["Son1kContracts"])
+    + firstPartyPlugin("Son1kPool", path: "Plugins/Pool", dependencies: ["Son1kContracts", "Son1kAudio"])
     + firstPartyPlugin("Son1kBilling", path: "Plugins/Billing", dependencies: ["Son1kContracts"])
     + firstPartyPlugin("Son1kStealth", path: "Plugins/Stealth", dependencies: ["Son1kContracts"])
     + firstPartyPlugin("Son1kLyrics", path: "Plugins/Lyrics", dependencies: ["Son1kContracts"])

@@ -17,6 +17,15 @@ struct Generations {
 
     // MARK: Users
 
+    /// Generations as their owner (or an admin) sees them, with signed audio URLs, one call
+    /// to the kernel for the lot.
+    func views(_ rows: [JobRow], isAdmin: Bool) throws -> [GenerationView] {
+        let media = try ctx.blobs.urls(rows.compactMap(\.audioBlobId))
+        return try rows.map { try $0.view(isAdmin: isAdmin, media: media) }
+    }
+
+    func view(_ row: JobRow, isAdmin: Bool) throws -> GenerationView { try views([row], isAdmin: isAdmin)[0] }
+
     /// Inserts a generation after the `generation.before_create` hook let it through, with its
     /// job on the queue of the deployment's engine.
     func create(_ job: EngineJob, for userID: String) throws -> JobRow {

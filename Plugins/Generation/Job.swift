@@ -47,7 +47,10 @@ struct JobRow: Codable {
     }
 
     /// The job as its owner sees it; admins also see whose it is and which worker holds it.
-    func view(isAdmin: Bool) throws -> GenerationView {
+    ///
+    /// `media` holds the signed URLs of audio blobs (``Generations/views(_:isAdmin:)`` asks for
+    /// a page's in one call); without one, `audio.url` is the authenticated download.
+    func view(isAdmin: Bool, media: [String: String] = [:]) throws -> GenerationView {
         let job = try self.job
         return GenerationView(
             id: id, status: status, prompt: job.prompt, genre: job.genre.flatMap(Genre.init(rawValue:)), mood: job.mood.flatMap(Mood.init(rawValue:)),
@@ -56,7 +59,7 @@ struct JobRow: Codable {
             progress: (progress * 1000).rounded() / 1000, attempts: attempts, maxAttempts: maxAttempts, error: error,
             nextAttemptAt: status == .queued && attempts > 0 ? Date(epochMs: availableAt) : nil,
             result: try result.map { try JSONValue.parse(Array($0.utf8)) },
-            audio: audioBlobId.map { .init(url: "/api/generations/\(id)/audio", blobId: $0, size: audioSize ?? 0, contentType: audioContentType ?? "audio/wav") },
+            audio: audioBlobId.map { .init(url: media[$0] ?? "/api/generations/\(id)/audio", downloadUrl: "/api/generations/\(id)/audio", blobId: $0, size: audioSize ?? 0, contentType: audioContentType ?? "audio/wav") },
             createdAt: createdAt, updatedAt: updatedAt, startedAt: startedAt, finishedAt: finishedAt,
             userId: isAdmin ? userId : nil, workerId: isAdmin ? workerId : nil)
     }

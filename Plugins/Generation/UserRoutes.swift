@@ -18,15 +18,17 @@ extension GenerationPlugin {
             var request = input
             try LyricsLink.complete(&request, user: user.id, ctx: ctx)
             let job = try request.validated()
-            let row = try Generations(ctx: ctx).create(job, for: user.id)
+            let generations = Generations(ctx: ctx)
+            let row = try generations.create(job, for: user.id)
             signal.notify()  // external workers' long polls
-            return Reply(try row.view(isAdmin: user.isAdmin), headers: [("Location", "/api/generations/\(row.id)")])
+            return Reply(try generations.view(row, isAdmin: user.isAdmin), headers: [("Location", "/api/generations/\(row.id)")])
         }
 
         r.get("/api/generations/{id}", auth: .user, summary: "A generation: status, progress, result and audio link",
               description: "Its owner or an admin; anyone else gets 404.", returns: GenerationView.self) { req, ctx in
             let user = try req.requirePrincipal()
-            return try Generations(ctx: ctx).visible(req.param("id"), to: user).view(isAdmin: user.isAdmin)
+            let generations = Generations(ctx: ctx)
+            return try generations.view(generations.visible(req.param("id"), to: user), isAdmin: user.isAdmin)
         }
 
         r.get("/api/generations", auth: .user, summary: "My generations, newest first",
@@ -40,15 +42,17 @@ extension GenerationPlugin {
                 return s
             }
             let limit = try req.pageLimit()
-            let page = try Generations(ctx: ctx).list(for: user.id, status: status, limit: limit, cursor: req.query("cursor"))
-            return GenerationPage(items: try page.rows.map { try $0.view(isAdmin: user.isAdmin) }, nextCursor: page.next)
+            let generations = Generations(ctx: ctx)
+            let page = try generations.list(for: user.id, status: status, limit: limit, cursor: req.query("cursor"))
+            return GenerationPage(items: try generations.views(page.rows, isAdmin: user.isAdmin), nextCursor: page.next)
         }
 
         r.post("/api/generations/{id}/cancel", auth: .user, summary: "Cancel a generation that has not finished",
                description: "409 `not_cancellable` once it completed, failed, timed out or was cancelled. A worker rendering it stops at its next report.",
                returns: GenerationView.self) { req, ctx in
             let user = try req.requirePrincipal()
-            return try Generations(ctx: ctx).cancel(req.param("id"), by: user).view(isAdmin: user.isAdmin)
+            let generations = Generations(ctx: ctx)
+            return try generations.view(generations.cancel(req.param("id"), by: user), isAdmin: user.isAdmin)
         }
 
         r.delete("/api/generations/{id}", auth: .user, summary: "Delete a finished generation and its audio",

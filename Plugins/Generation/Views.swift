@@ -6,7 +6,10 @@ import Son1kPluginKit
 struct GenerationView: Codable, Sendable {
     /// The stored song: `url` serves it with Range support.
     struct Audio: Codable, Sendable {
+        /// Signed and expiring: plays in `<audio src>` with no `Authorization` header.
         var url: String
+        /// The authenticated download (`Content-Disposition` with a file name).
+        var downloadUrl: String
         var blobId: String
         var size: Int
         var contentType: String

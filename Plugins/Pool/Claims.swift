@@ -88,9 +88,9 @@ struct Claims {
         let rows = try ctx.db.query(ItemRow.self, sql, params)
         let shown = rows.prefix(limit)
         let next = rows.count > limit ? shown.last.map { Listing.encodeCursor($0, keys: keys) } : nil
-        return ClaimsPage(items: try shown.map { row in
-            .init(item: try row.view(for: principal), claimedAt: row.claimedAt ?? row.contributedAt,
-                  audioUrl: row.claimedBlob.map { "/api/blobs/\($0)" })
+        let views = try Listing.views(Array(shown), for: principal, ctx: ctx)
+        return ClaimsPage(items: zip(shown, views).map { row, item in
+            .init(item: item, claimedAt: row.claimedAt ?? row.contributedAt, audioUrl: item.audioUrl)
         }, nextCursor: next)
     }
 

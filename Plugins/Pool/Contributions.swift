@@ -78,6 +78,16 @@ struct Contributions {
                         [.text(ctx.now.iso8601), .text(generationID)])
     }
 
+    /// The song was deleted: its preview goes too, deleted by a job once this commits (the
+    /// blob store writes outside the delivery's transaction, and waiting on it from inside
+    /// would wait on ourselves).
+    func forgetPreview(generationID: String) throws {
+        guard let preview = try ctx.db.query("SELECT preview_blob_id FROM pool_items WHERE generation_id = ?",
+                                             [.text(generationID)]).first?["preview_blob_id"].string else { return }
+        try ctx.db.exec("UPDATE pool_items SET preview_blob_id = NULL WHERE generation_id = ?", [.text(generationID)])
+        try ctx.jobs.enqueue(DropPreviewJob(blobId: preview))
+    }
+
     func withdraw(itemID: String, by principal: Principal) throws {
         guard let row = try ctx.db.query("SELECT contributor_id FROM pool_items WHERE id = ?", [.text(itemID)]).first else {
             throw PluginError.notFound("No pool item \(itemID).", code: "item_not_found")
@@ -111,6 +121,7 @@ struct Contributions {
                   .int(Int64(Self.points[song.quality] ?? 1)), song.genre.map { .text($0) } ?? .null, .double(song.durationS), .text(song.audioBlobID),
                   .int(now.epochMs), .text(now.iso8601)]).changes
         guard changes == 1 else { return (try itemID(forGeneration: song.generationID) ?? id, false) }
+        try Previews(ctx: ctx).request(String(id))
         try Profiles(ctx: ctx).refresh([song.userID])
         ctx.metrics.increment("pool_contributions", labels: ["tier": tier, "source": source])
         return (String(id), true)

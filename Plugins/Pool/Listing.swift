@@ -24,7 +24,7 @@ struct Listing {
     /// (`claimed_ms` is null when they have none, which is how ``Claims`` lists theirs).
     static let select = """
         SELECT i.id, i.generation_id, i.contributor_id, i.quality, i.points, i.genre, i.duration_s, i.plays, i.likes, i.source,
-            i.audio_blob_id, i.contributed_ms, i.contributed_at, i.withdrawn_at, p.username, p.avatar,
+            i.audio_blob_id, i.preview_blob_id, i.contributed_ms, i.contributed_at, i.withdrawn_at, p.username, p.avatar,
             c.claimed_ms AS claimed_ms, c.blob_id AS claimed_blob, c.claimed_at AS claimed_at
         FROM pool_items i
         LEFT JOIN pool_profiles p ON p.user_id = i.contributor_id
@@ -49,7 +49,7 @@ struct Listing {
         let rows = try ctx.db.query(ItemRow.self, sql, params)
         let shown = rows.prefix(limit)
         let next = rows.count > limit ? shown.last.map { Self.encodeCursor($0, keys: keys) } : nil
-        return PoolPage(items: try shown.map { try $0.view(for: principal) }, nextCursor: next, sortBy: sort)
+        return PoolPage(items: try Self.views(Array(shown), for: principal, ctx: ctx), nextCursor: next, sortBy: sort)
     }
 
     /// One item, withdrawn or not (its contributor and claimers still see it).
@@ -57,7 +57,13 @@ struct Listing {
         guard let row = try ctx.db.queryOne(ItemRow.self, Self.select + " WHERE i.id = ?", [.text(principal.id), .text(id)]) else {
             throw PluginError.notFound("No pool item \(id).", code: "item_not_found")
         }
-        return try row.view(for: principal)
+        return try Self.views([row], for: principal, ctx: ctx)[0]
+    }
+
+    /// Rows as `principal` sees them, with the signed URLs of a whole page from one kernel call.
+    static func views(_ rows: [ItemRow], for principal: Principal, ctx: Context<PoolPlugin.Config>) throws -> [PoolItemView] {
+        let media = try ctx.blobs.urls(rows.flatMap { $0.blobs(for: principal) })
+        return try rows.map { try $0.view(for: principal, media: media) }
     }
 
     // MARK: Cursors: the last row's sort keys, as base64url JSON

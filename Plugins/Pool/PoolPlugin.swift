@@ -78,6 +78,8 @@ public struct PoolPlugin: Plugin {
         .init(11, "CREATE TABLE pool_likes (item_id TEXT NOT NULL, user_id TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (item_id, user_id))"),
         .init(12, "CREATE TABLE pool_plays (item_id TEXT NOT NULL, user_id TEXT NOT NULL, last_ms INTEGER NOT NULL, PRIMARY KEY (item_id, user_id))"),
         .init(13, "CREATE TABLE pool_profiles (user_id TEXT PRIMARY KEY, username TEXT NOT NULL, avatar TEXT)"),
+        // The excerpt those who have not claimed an item may hear (``Previews``).
+        .init(14, "ALTER TABLE pool_items ADD COLUMN preview_blob_id TEXT"),
     ]
 
     public func register(_ r: inout Registry<Config>) {
@@ -90,8 +92,16 @@ public struct PoolPlugin: Plugin {
         }
         // The song's audio is gone with it: it leaves the pool (claims keep their own copies).
         r.onAction(.generationDeleted, transactional: true, isolation: .readCommitted) { event, ctx in
-            try Contributions(ctx: ctx).withdraw(generationID: event.payload.generationId)
+            let contributions = Contributions(ctx: ctx)
+            try contributions.withdraw(generationID: event.payload.generationId)
+            try contributions.forgetPreview(generationID: event.payload.generationId)
         }
+        r.worker(PreviewJob.self, concurrency: 1) { job, ctx in try Previews(ctx: ctx).make(job) }
+        r.worker(DropPreviewJob.self, concurrency: 1) { job, ctx in try Previews(ctx: ctx).drop(job) }
         registerRoutes(&r)
+    }
+
+    public func start(_ ctx: Context<Config>) throws {
+        try Previews(ctx: ctx).backfill()
     }
 }

@@ -6,8 +6,10 @@ extension PoolPlugin {
         r.get("/api/community/pool", auth: .user, summary: "Songs in the community pool",
               description: """
                   Query: `limit` (1–`max_page_size`, default 20), `cursor` (the previous page's `next_cursor`), `genre`, \
-                  `sort_by` = recent (default) | popular (plays) | quality (points) | likes. `audio_url` is set when you \
-                  can fetch the audio: your claimed copy, or your own song.
+                  `sort_by` = recent (default) | popular (plays) | quality (points) | likes. `audio_url` is a signed URL \
+                  that plays without credentials: the full song when you claimed it (your copy) or made it, otherwise the \
+                  preview (`audio_kind` says which); `preview_url` is the excerpt (at most 20 s, mono 16 kHz) of an item \
+                  you have not claimed.
                   """, returns: PoolPage.self) { req, ctx in
             let sortText = req.query("sort_by") ?? "recent"
             guard let sort = Listing.Sort(rawValue: sortText) else {
@@ -43,7 +45,7 @@ extension PoolPlugin {
         r.post("/api/community/pool/claim", auth: .user, summary: "Claim a song from the pool (FREE users)",
                description: """
                    Hands you a song you have not claimed and did not make, the least-claimed first; its audio becomes \
-                   yours at `item.audio_url`. `claims_per_day` (3) per UTC day: 429 `daily_claim_limit` with \
+                   yours at `item.audio_url` (also top-level `audio_url`, with `claims_remaining` = `remaining_today`). `claims_per_day` (3) per UTC day: 429 `daily_claim_limit` with \
                    `Retry-After`; 403 `not_free_tier` for paid tiers; 404 `pool_empty` or `nothing_new`.
                    """, returns: ClaimView.self, status: 201) { req, ctx in
             try Claims(ctx: ctx).claim(by: try req.requirePrincipal())

@@ -12,6 +12,7 @@ struct ContributorView: Codable, Sendable {
 /// A song in the pool: the original item shape plus `points`, `duration_s`, `claimed` and `source`.
 struct PoolItemView: Codable, Sendable {
     enum Source: String, Codable, CaseIterable, Sendable { case auto, shared }
+    enum AudioKind: String, Codable, Sendable { case full, preview }
 
     var id: String
     var generationId: String
@@ -21,8 +22,15 @@ struct PoolItemView: Codable, Sendable {
     var durationS: Double
     var plays: Int
     var likes: Int
-    /// Where this caller can fetch the audio: their claimed copy, or their own song's original.
+    /// A signed URL that plays without credentials: the full song for whoever claimed it (their
+    /// own copy) and for its contributor; for anyone else the preview (see `audio_kind`), so a
+    /// player that plays `audio_url` plays what this caller may hear.
     var audioUrl: String?
+    /// What `audio_url` leads to: `full` or `preview`; absent with `audio_url`.
+    var audioKind: AudioKind?
+    /// The excerpt (at most 20 s, mono 16 kHz) while this caller has not claimed the item;
+    /// absent once claimed, and until the pool has made it (moments after contribution).
+    var previewUrl: String?
     var contributedAt: Date
     var source: Source
     /// Whether this caller claimed it.
@@ -48,6 +56,17 @@ struct Contribution: Codable, Sendable, SchemaRules {
 struct ClaimView: Codable, Sendable {
     var item: PoolItemView
     var remainingToday: Int
+    /// The claimed song's signed URL (the item's `audio_url`), where the original clients read it.
+    var audioUrl: String?
+    /// `remaining_today` under the original clients' name.
+    var claimsRemaining: Int
+
+    init(item: PoolItemView, remainingToday: Int) {
+        self.item = item
+        self.remainingToday = remainingToday
+        audioUrl = item.audioUrl
+        claimsRemaining = remainingToday
+    }
 }
 
 /// The caller's claims, newest first.
@@ -113,6 +132,7 @@ struct ItemRow: Decodable, Sendable {
     var likes: Int
     var source: String
     var audioBlobId: String?
+    var previewBlobId: String?
     var contributedMs: Int64
     var contributedAt: Date
     var withdrawnAt: Date?
@@ -134,16 +154,24 @@ struct ItemRow: Decodable, Sendable {
         }
     }
 
-    /// The item for `principal`: `audio_url` is their own copy once they claimed it, the
-    /// original for its contributor (or an admin), otherwise absent.
-    func view(for principal: Principal) throws -> PoolItemView {
-        let audio = claimedBlob.map { "/api/blobs/\($0)" }
-            ?? (principal.mayActFor(contributorId) ? audioBlobId.map { "/api/blobs/\($0)" } : nil)
+    /// The blobs ``view(for:media:)`` may link for `principal`, whose signed URLs it needs.
+    func blobs(for principal: Principal) -> [String] {
+        [claimedBlob, principal.mayActFor(contributorId) ? audioBlobId : nil, claimedBlob == nil ? previewBlobId : nil].compactMap { $0 }
+    }
+
+    /// The item for `principal`, with `media` the signed URLs of ``blobs(for:)``: `audio_url`
+    /// is their own copy once they claimed it, the original for its contributor (or an admin),
+    /// otherwise the preview.
+    func view(for principal: Principal, media: [String: String]) throws -> PoolItemView {
+        let full = claimedBlob.flatMap { media[$0] } ?? (principal.mayActFor(contributorId) ? audioBlobId.flatMap { media[$0] } : nil)
+        let preview = claimedBlob == nil ? previewBlobId.flatMap { media[$0] } : nil
+        let audio = full ?? preview
         guard let quality = SongQuality(rawValue: quality), let source = PoolItemView.Source(rawValue: source) else {
             throw PluginError(status: 500, code: "pool_item_corrupt", detail: "Pool item \(id) holds an unknown quality or source.")
         }
         return PoolItemView(id: id, generationId: generationId, quality: quality, points: points, genre: genre, durationS: durationS,
-                            plays: plays, likes: likes, audioUrl: audio, contributedAt: contributedAt, source: source,
+                            plays: plays, likes: likes, audioUrl: audio,
+                            audioKind: audio == nil ? nil : (full != nil ? .full : .preview), previewUrl: preview, contributedAt: contributedAt, source: source,
                             claimed: claimedMs != nil, withdrawnAt: withdrawnAt,
                             contributor: ContributorView(userId: contributorId, username: username, avatar: avatar))
     }

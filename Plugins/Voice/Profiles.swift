@@ -23,10 +23,11 @@ struct Profile: Decodable, Sendable {
     var medianF0: Double? { measured?.medianF0Hz }
     var isReady: Bool { status == "ready" }
 
-    var view: ProfileView {
+    /// The profile, with `media` the signed URL of its reference recording.
+    func view(media: [String: String]) -> ProfileView {
         ProfileView(id: id, name: name, status: ProfileView.Status(rawValue: status) ?? .awaitingReference,
                     consent: .init(statement: consentStatement, speakerIsMe: true, givenAt: consentAt),
-                    features: measured, reference: referenceBlobId.map { .init(blobId: $0, url: "/api/blobs/\($0)") },
+                    features: measured, reference: referenceBlobId.map { .init(blobId: $0, url: media[$0] ?? "/api/blobs/\($0)") },
                     createdAt: createdAt, updatedAt: updatedAt)
     }
 }
@@ -35,6 +36,14 @@ struct Profile: Decodable, Sendable {
 /// else — an admin too — gets the 404 of a profile that does not exist.
 struct Profiles {
     let ctx: Context<VoicePlugin.Config>
+
+    /// Profiles as their owner sees them, with signed reference URLs from one kernel call.
+    func views(_ profiles: [Profile]) throws -> [ProfileView] {
+        let media = try ctx.blobs.urls(profiles.compactMap(\.referenceBlobId))
+        return profiles.map { $0.view(media: media) }
+    }
+
+    func view(_ profile: Profile) throws -> ProfileView { try views([profile])[0] }
 
     /// What a reference recording must be.
     static let minSeconds = 3.0, maxSeconds = 60.0, maxBytes = 10 * 1024 * 1024

@@ -10,7 +10,8 @@ extension VoicePlugin {
                    Without `speaker_is_me: true` and a statement (10–2000 characters): 422. Then upload the recording \
                    with `PUT /api/voice/profiles/{id}/reference`.
                    """, body: Profiles.NewProfile.self, returns: ProfileView.self, status: 201) { req, input, ctx in
-            try Profiles(ctx: ctx).create(for: try req.requirePrincipal().id, input).view
+            let profiles = Profiles(ctx: ctx)
+            return try profiles.view(profiles.create(for: try req.requirePrincipal().id, input))
         }
 
         r.put("/api/voice/profiles/{id}/reference", auth: .user, summary: "Upload the reference recording (step 2)",
@@ -20,15 +21,18 @@ extension VoicePlugin {
                   loudness_lufs, speaking_rate}` (F0 by YIN). 422 names what is wrong with the audio; 413 beyond 10 MB. \
                   A new upload replaces the previous recording.
                   """, response: JSONSchema.of(ProfileView.self, for: .response), maxBodyBytes: Profiles.maxBytes) { req, ctx in
-            try .json(try Profiles(ctx: ctx).setReference(req.param("id"), for: try req.requirePrincipal().id, audio: req.body).view)
+            let profiles = Profiles(ctx: ctx)
+            return try .json(try profiles.view(profiles.setReference(req.param("id"), for: try req.requirePrincipal().id, audio: req.body)))
         }
 
         r.get("/api/voice/profiles", auth: .user, summary: "My voice profiles, newest first", returns: ProfileList.self) { req, ctx in
-            ProfileList(data: try Profiles(ctx: ctx).list(for: try req.requirePrincipal().id).map(\.view))
+            let profiles = Profiles(ctx: ctx)
+            return ProfileList(data: try profiles.views(profiles.list(for: try req.requirePrincipal().id)))
         }
 
         r.get("/api/voice/profiles/{id}", auth: .user, summary: "One of my voice profiles", returns: ProfileView.self) { req, ctx in
-            try Profiles(ctx: ctx).require(req.param("id"), for: try req.requirePrincipal().id).view
+            let profiles = Profiles(ctx: ctx)
+            return try profiles.view(profiles.require(req.param("id"), for: try req.requirePrincipal().id))
         }
 
         r.delete("/api/voice/profiles/{id}", auth: .user, summary: "Delete a voice profile and its reference recording",
@@ -47,19 +51,21 @@ extension VoicePlugin {
                    """, body: SynthesisJob.Request.self, returns: VoiceJobView.self, status: 202) { req, input, ctx -> Reply<VoiceJobView> in
             let user = try req.requirePrincipal().id
             let job = try Self.validate(input, user: user, ctx: ctx)
-            let row = try VoiceJobs(ctx: ctx).create(job, for: user)
-            return Reply(try row.view, headers: [("Location", "/api/voice/jobs/\(row.id)")])
+            let jobs = VoiceJobs(ctx: ctx)
+            let row = try jobs.create(job, for: user)
+            return Reply(try jobs.views([row])[0], headers: [("Location", "/api/voice/jobs/\(row.id)")])
         }
 
         r.get("/api/voice/jobs/{id}", auth: .user, summary: "A synthesis job: status, progress, audio_url, engine, fidelity",
               returns: VoiceJobView.self) { req, ctx in
-            try VoiceJobs(ctx: ctx).visible(req.param("id"), to: try req.requirePrincipal().id).view
+            let jobs = VoiceJobs(ctx: ctx)
+            return try jobs.views([jobs.visible(req.param("id"), to: try req.requirePrincipal().id)])[0]
         }
 
         r.get("/api/voice/jobs", auth: .user, summary: "My synthesis jobs, newest first (the last 50)", returns: VoiceJobList.self) { req, ctx in
             let rows = try ctx.db.query(VoiceJobRow.self, "SELECT \(VoiceJobRow.columns) FROM voice_jobs WHERE user_id = ? ORDER BY created_ms DESC LIMIT 50",
                                         [.text(try req.requirePrincipal().id)])
-            return VoiceJobList(data: try rows.map { try $0.view })
+            return VoiceJobList(data: try VoiceJobs(ctx: ctx).views(rows))
         }
     }
 

@@ -29,6 +29,8 @@ public final class Kernel: Sendable {
     /// Responses plugins are streaming right now.
     let streams = ResponseStreams()
     let cors: CORSPolicy
+    /// Signed, expiring blob URLs for browsers (``MediaURLs``).
+    let media: MediaURLs
     let loginLimiter: LoginRateLimiter
     let stream: EventStream
     /// On PostgreSQL: what every instance commits, for this instance's WebSocket clients.
@@ -60,8 +62,9 @@ public final class Kernel: Sendable {
                                                                       wanted: { [stream] in stream.connectionCount > 0 }) { [stream] in stream.publish($0) } : nil
         loginLimiter = LoginRateLimiter(maxPerAccount: s.loginMaxFailuresPerAccount, maxPerIP: s.loginMaxFailuresPerIP,
                                         window: TimeInterval(s.loginWindowSeconds))
-        identity = IdentityStore(storage: storage, jwt: JWTSigner(secret: try Self.jwtSecret(s, storage: storage), ttlSeconds: s.tokenTTLSeconds),
-                                 bcryptCost: s.bcryptCost)
+        let secret = try Self.jwtSecret(s, storage: storage)
+        identity = IdentityStore(storage: storage, jwt: JWTSigner(secret: secret, ttlSeconds: s.tokenTTLSeconds), bcryptCost: s.bcryptCost)
+        media = MediaURLs(secret: secret, lifetimeSeconds: s.mediaURLTTLSeconds, publicURL: s.publicURL)
         plugins = PluginManager(config: config, logger: logger)
         scheduler = Scheduler(transactions: transactions, logger: logger, queue: handlers.queue) { [events] topic, publisher, data, txn in
             _ = try events.publishAction(topic: topic, userID: nil, data: data, txn: txn, publisher: publisher)

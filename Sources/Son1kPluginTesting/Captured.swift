@@ -32,3 +32,15 @@ public struct Schedule: Sendable, Equatable {
     public var topic: String
     public var everySeconds: Int
 }
+
+/// A job the plugin enqueued. The test host records jobs and runs none (see
+/// ``TestHost/enqueued(_:)``).
+public struct EnqueuedJob: Sendable {
+    public var id: String
+    public var queue: String
+    public var kind: String
+    /// The arguments as enqueued (snake_case JSON).
+    public var args: JSONValue
+    public var ownerID: String?
+    public var uniqueKey: String?
+}

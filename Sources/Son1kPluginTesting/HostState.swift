@@ -38,6 +38,7 @@ final class HostState: @unchecked Sendable {
         var metrics: [RecordedMetric] = []
         var httpRequests: [HTTPClient.Request] = []
         var schedules: [Schedule] = []
+        var jobs: [EnqueuedJob] = []
         var blobs: [String: (meta: JSONValue, bytes: [UInt8])] = [:]
         var streams: [UInt64: StreamedResponse] = [:]
         var nextID = 1
@@ -110,6 +111,7 @@ final class HostState: @unchecked Sendable {
 
     func call(_ service: String, input: JSONValue) throws -> JSONValue {
         if let stub = stubs.withLock({ $0.services[service] }) { return try stub(input) }
+        if service == Service<BlobURLsRequest, BlobURLs>.blobURLs.name { return try mediaURLs(input) }
         if let own = own.withLock({ $0 }), own.offers(service) { return try own.answer(service, input) }
         throw PluginError(status: 404, code: "service_not_found",
                           detail: "No plugin offers '\(service)': stub it with TestHost.stub(_:) in the test.")
@@ -142,6 +144,14 @@ final class HostState: @unchecked Sendable {
         return info
     }
 
+    /// `kernel.blobs.urls`, as the kernel answers it: a URL for each blob held, the others
+    /// left out (unsigned here: nothing serves them).
+    private func mediaURLs(_ input: JSONValue) throws -> JSONValue {
+        let ids = try JSONValueDecoder.decode(BlobURLsRequest.self, from: input).blobIds
+        let held = record.withLock { r in ids.filter { r.blobs[$0] != nil } }
+        return try JSONValue.from(BlobURLs(urls: Dictionary(held.map { ($0, "/api/media/\($0)?expires=0&signature=test-host") }, uniquingKeysWith: { a, _ in a })))
+    }
+
     func blob(_ id: String) throws -> (meta: JSONValue, bytes: [UInt8]) {
         guard let blob = record.withLock({ $0.blobs[id] }) else {
             throw PluginError(status: 404, code: "blob_not_found", detail: "No blob \(id).")
@@ -153,6 +163,44 @@ final class HostState: @unchecked Sendable {
         guard record.withLock({ $0.blobs.removeValue(forKey: id) }) != nil else {
             throw PluginError(status: 404, code: "blob_not_found", detail: "No blob \(id).")
         }
+    }
+
+    /// The job queue is the kernel's (its leases, timeouts and crash recovery are what it is
+    /// for), so jobs are recorded, not run: a plugin's workers are tested through their plain
+    /// types, the queue itself end to end against a real kernel. Workers may register.
+    func queue(_ op: String, _ request: JSONValue) throws -> JSONValue {
+        switch op {
+        case "run":
+            return [:]
+        case "enqueue":
+            let queue = request["queue"].string ?? "default", key = request["unique_key"].string
+            if let key, let earlier = record.withLock({ $0.jobs.first { $0.queue == queue && $0.uniqueKey == key } }) {
+                var info = jobInfo(earlier)
+                info["duplicate"] = true
+                return info
+            }
+            return jobInfo(recordJob(request, args: request["args"]))
+        case "enqueue_many":
+            return ["ids": .array((request["args"].array ?? []).map { .string(recordJob(request, args: $0).id) })]
+        default:
+            throw PluginError(status: 501, code: "queue_unavailable",
+                              detail: "The test host records enqueued jobs but runs no queue ('\(op)'): test the worker's rules directly, the queue against a kernel.")
+        }
+    }
+
+    private func recordJob(_ request: JSONValue, args: JSONValue) -> EnqueuedJob {
+        let job = EnqueuedJob(id: newID("job"), queue: request["queue"].string ?? "default", kind: request["kind"].string ?? "",
+                              args: args, ownerID: request["owner_id"].string, uniqueKey: request["unique_key"].string)
+        record.withLock { $0.jobs.append(job) }
+        return job
+    }
+
+    private func jobInfo(_ job: EnqueuedJob) -> JSONValue {
+        let now = JSONValue.string(clock.now.iso8601)
+        return ["id": .string(job.id), "queue": .string(job.queue), "kind": .string(job.kind), "args": job.args,
+                "owner_id": job.ownerID.map { .string($0) } ?? .null, "state": "queued", "priority": 0, "run_at": now,
+                "attempt": 0, "max_attempts": 1, "postponements": 0, "unique_key": job.uniqueKey.map { .string($0) } ?? .null,
+                "timeout_s": 0, "created_at": now, "updated_at": now]
     }
 
     func stream(_ handle: UInt64, head: JSONValue?, data: [UInt8]) -> son1k_status_t {

@@ -255,6 +255,17 @@ public final class TestHost<P: Plugin>: @unchecked Sendable {
     /// The outbound requests the plugin made, in order.
     public var httpRequests: [HTTPClient.Request] { state.record.withLock { $0.httpRequests } }
 
+    // MARK: - Jobs
+
+    /// The jobs the plugin enqueued, in order. The test host runs no queue: call the worker's
+    /// rules with these arguments, and test the queue end to end against a kernel.
+    public var enqueuedJobs: [EnqueuedJob] { state.record.withLock { $0.jobs } }
+
+    /// The arguments of the jobs of one kind the plugin enqueued, decoded.
+    public func enqueued<Args: JobArgs>(_ type: Args.Type) throws -> [Args] {
+        try enqueuedJobs.filter { $0.kind == Args.kind }.map { try JSONValueDecoder.decode(Args.self, from: $0.args) }
+    }
+
     // MARK: - What else the plugin did
 
     public var logs: [LogLine] { state.record.withLock { $0.logs } }

@@ -123,14 +123,8 @@ enum TestHostFunctions {
                     return metaText
                 }
             },
-            queue: { _, _, op, opLen, _, _, out in
-                // The job queue is the kernel's (its leases, timeouts and crash recovery are what
-                // it is for); a plugin's job rules are tested through their plain types, and the
-                // queue itself end to end against a real kernel.
-                answer(out) {
-                    throw PluginError(status: 501, code: "queue_unavailable",
-                                      detail: "The test host has no job queue ('\(text(op, opLen))'): test the worker's rules directly, the queue against a kernel.")
-                }
+            queue: { ctx, _, op, opLen, request, requestLen, out in
+                answer(out) { try HostState.from(ctx).queue(text(op, opLen), json(request, requestLen)).bytes }
             },
             // The test host's database is SQLite; statements that branch on the dialect are
             // tested for PostgreSQL against a kernel on PostgreSQL.

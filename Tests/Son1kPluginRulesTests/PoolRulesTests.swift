@@ -68,6 +68,8 @@ import Testing
         #expect(try share(host, "g5").status == 200)
         #expect(try ranking(host, "all_time") == ["u3:2"])
         let id = try #require(item["id"].string)
+        // Its preview is asked of the queue once, however often it is shared.
+        #expect(try host.enqueued(PreviewJob.self).map(\.itemId) == [id])
         #expect(host.request("DELETE", "/api/community/pool/\(id)", as: .user("u1")).status == 403)
         #expect(host.request("DELETE", "/api/community/pool/\(id)", as: .user("u3")).status < 300)
         #expect(try ranking(host, "all_time").isEmpty)

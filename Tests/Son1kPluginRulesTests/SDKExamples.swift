@@ -125,6 +125,11 @@ enum SDKExamples {
         }
     }
 
+    static func media(_ ctx: Context<NoConfig>, blobID: String) throws -> String? {
+        let audioURL = try ctx.blobs.url(blobID)
+        return audioURL
+    }
+
     static func transactions(_ ctx: Context<NoConfig>, id: String) throws {
         try ctx.db.transaction { tx in
             try tx.exec("INSERT INTO plays_counts VALUES (?, 1)", [.text(id)])

@@ -29,18 +29,17 @@ struct VoiceJobRow: Decodable, Sendable {
 
     var job: SynthesisJob { get throws { try JSONDecoder().decode(SynthesisJob.self, from: Data(request.utf8)) } }
 
-    var view: VoiceJobView {
-        get throws {
-            let job = try self.job
-            return VoiceJobView(
+    /// The job, with `media` the signed URLs of audio blobs (``VoiceJobs/views(_:)``).
+    func view(media: [String: String]) throws -> VoiceJobView {
+        let job = try self.job
+        return VoiceJobView(
                 id: id, status: status, progress: (progress * 1000).rounded() / 1000,
                 profileId: profileId, engine: engine, fidelity: SynthesisJob.fidelity(of: engine), text: job.text, language: job.language,
                 emotion: job.emotion, intensity: job.intensity, speed: job.speed, format: job.format, attempts: attempts,
-                maxAttempts: maxAttempts, error: error, audioUrl: audioBlobId.map { "/api/blobs/\($0)" },
+                maxAttempts: maxAttempts, error: error, audioUrl: audioBlobId.map { media[$0] ?? "/api/blobs/\($0)" },
                 audio: audioBlobId.map { .init(blobId: $0, size: audioSize ?? 0, contentType: contentType ?? "audio/wav") },
                 output: try output.map { try JSONValueDecoder.decode(SynthesisOutput.self, from: JSONValue.parse(Array($0.utf8))) },
                 createdAt: createdAt, updatedAt: updatedAt, finishedAt: finishedAt)
-        }
     }
 }
 
@@ -51,6 +50,12 @@ struct VoiceJobRow: Decodable, Sendable {
 /// and publishes the `voice.*` actions.
 struct VoiceJobs {
     let ctx: Context<VoicePlugin.Config>
+
+    /// Jobs as their owner sees them, with signed audio URLs from one kernel call.
+    func views(_ rows: [VoiceJobRow]) throws -> [VoiceJobView] {
+        let media = try ctx.blobs.urls(rows.compactMap(\.audioBlobId))
+        return try rows.map { try $0.view(media: media) }
+    }
 
     func create(_ job: SynthesisJob, for user: String) throws -> VoiceJobRow {
         let id = "vjob_" + Crypto.randomToken(12)

@@ -17,6 +17,11 @@ public struct KernelSettings: Sendable {
     public var jwtSecret = ""
     public var pluginPath: [String] = []
     public var corsOrigins: [String] = []
+    /// The address users reach this service at (`https://api.example.com`): signed media URLs
+    /// are absolute under it. Empty: they are relative to the API.
+    public var publicURL = ""
+    /// How long a signed media URL works (`kernel.media.url_ttl_s`).
+    public var mediaURLTTLSeconds = 3600
     public var maxBodyBytes = 16 * 1024 * 1024
     public var bcryptCost = 12
     public var tokenTTLSeconds = 24 * 3600
@@ -75,7 +80,7 @@ public struct KernelConfig: Sendable {
 
     /// Read and parse a plugins.json, substituting `${ENV}` values and applying the
     /// environment overrides (`SON1K_LISTEN`, `SON1K_DATA_DIR`, `DATABASE_URL`,
-    /// `SON1K_PLUGIN_PATH`, `SON1K_JWT_SECRET`, `SON1K_ADMIN_EMAIL`, `SON1K_ADMIN_PASSWORD`, and
+    /// `SON1K_PLUGIN_PATH`, `SON1K_JWT_SECRET`, `SON1K_CORS_ORIGINS` (comma-separated), `SON1K_PUBLIC_URL`, `SON1K_ADMIN_EMAIL`, `SON1K_ADMIN_PASSWORD`, and
     /// for an S3 blob store those ``S3Settings`` names).
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> KernelConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -99,6 +104,11 @@ public struct KernelConfig: Sendable {
         if let v = k["plugin_path"].array { s.pluginPath = v.compactMap(\.string).filter { !$0.isEmpty } }
         if let v = k["plugin_path"].string, !v.isEmpty { s.pluginPath = v.split(separator: ":").map(String.init) }
         if let v = k["cors_origins"].array { s.corsOrigins = v.compactMap(\.string).filter { !$0.isEmpty } }
+        if let v = k["public_url"].string { s.publicURL = v }
+        if let v = k["media"]["url_ttl_s"].int {
+            guard (1...(7 * 24 * 3600)).contains(v) else { throw Invalid(description: "kernel.media.url_ttl_s must be 1 to 604800 seconds, not \(v)") }
+            s.mediaURLTTLSeconds = v
+        }
         if let v = k["max_body_bytes"].int { s.maxBodyBytes = v }
         if let v = k["bcrypt_cost"].int { s.bcryptCost = min(max(v, 4), 31) }
         if let v = k["token_ttl_s"].int { s.tokenTTLSeconds = v }
@@ -140,6 +150,15 @@ public struct KernelConfig: Sendable {
         if let v = env("SON1K_JWT_SECRET") { s.jwtSecret = v }
         if let v = env("SON1K_ADMIN_EMAIL") { s.adminEmail = v }
         if let v = env("SON1K_ADMIN_PASSWORD") { s.adminPassword = v }
+        if let v = env("SON1K_PUBLIC_URL") { s.publicURL = v }
+        if !s.publicURL.isEmpty {
+            guard let url = URL(string: s.publicURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil, url.query == nil else {
+                throw Invalid(description: "kernel.public_url (or SON1K_PUBLIC_URL) must be an http(s) address such as https://api.example.com, not \"\(s.publicURL)\"")
+            }
+        }
+        if let v = env("SON1K_CORS_ORIGINS") {
+            s.corsOrigins = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
         if let v = env("SON1K_PLUGIN_PATH") { s.pluginPath = v.split(separator: ":").map(String.init) + s.pluginPath }
         s.s3 = try S3Settings.parse(k["blobs"], environment: env)
 

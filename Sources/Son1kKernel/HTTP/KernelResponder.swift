@@ -6,7 +6,8 @@ import Son1kPluginKit
 
 /// The one HTTP responder: every request, kernel or plugin, goes through the same steps.
 ///
-/// 1. request id (the client's `X-Request-Id` when sane, otherwise a new one) and CORS;
+/// 1. request id (the client's `X-Request-Id` when sane, otherwise a new one) and CORS
+///    (``CORSPolicy``: `OPTIONS` answers preflights for every path, from its routes' methods);
 /// 2. routing: 404 for an unknown path, 405 with `Allow` for a known path and wrong method;
 /// 3. the body, collected up to the configured limit (413 beyond it);
 /// 4. on a handler thread (see ``HandlerExecutor``), off the event loops and the cooperative pool: credentials → principal, the route's
@@ -23,8 +24,11 @@ struct KernelResponder: HTTPResponder {
         let requestID = Self.requestID(request.headers[.init("x-request-id")!])
         var pattern = "unmatched"
         var response: Hummingbird.Response
-        if request.method == .options, let preflight = kernel.cors.preflight(request) {
-            response = preflight
+        if request.method == .options, case .methodNotAllowed(let allow) = router.resolve(method: "OPTIONS", path: request.uri.path) {
+            // No route declares OPTIONS: it asks which methods the path accepts, or is a preflight.
+            response = CORSPolicy.isPreflight(request)
+                ? kernel.cors.preflight(request, methods: allow)
+                : Hummingbird.Response(status: .noContent, headers: [.allow: (allow + ["OPTIONS"]).joined(separator: ", ")])
         } else {
             switch router.resolve(method: request.method.rawValue, path: request.uri.path) {
             case .notFound:
@@ -39,7 +43,7 @@ struct KernelResponder: HTTPResponder {
             }
         }
         response.headers[.init("x-request-id")!] = requestID
-        kernel.cors.decorate(&response, for: request)
+        if !CORSPolicy.isPreflight(request) { kernel.cors.decorate(&response, for: request) }
         let elapsed = (ContinuousClock.now - started).components
         let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
         // Label sets written directly (as MetricsRegistry.render would, keys sorted): this runs

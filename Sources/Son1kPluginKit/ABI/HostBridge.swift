@@ -31,6 +31,17 @@ package final class HostBridge: @unchecked Sendable {
     }
 
     /// Copy a host-owned buffer into Swift memory and release it.
+    /// A service call through the host (another plugin's, or the kernel's `kernel.…`).
+    func callService(_ service: String, _ input: JSONValue) throws -> JSONValue {
+        let text = input.jsonString
+        let out = try call { ctx, out in
+            withUTF8Pointer(service) { s, sl in
+                withUTF8Pointer(text) { i, il in api.pointee.call!(ctx, s, sl, i, il, out) }
+            }
+        }
+        return try JSONValue.parse(out)
+    }
+
     func take(_ buffer: inout son1k_buffer_t) -> [UInt8] {
         defer { api.pointee.free_buffer?(&buffer) }
         guard let data = buffer.data, buffer.len > 0 else { return [] }

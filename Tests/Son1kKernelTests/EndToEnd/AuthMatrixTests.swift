@@ -47,6 +47,8 @@ import Testing
             Case(method: "GET", path: "/api/admin/events", expected: [401, 403, 403, 403, 200]),
             Case(method: "POST", path: "/api/admin/events/evt_missing/retry", expected: [401, 403, 403, 403, 404]),
             Case(method: "GET", path: "/api/blobs/\(blob)", expected: [404, 200, 404, 404, 200]),
+            // Without a signature nobody reads through the media route, an admin neither.
+            Case(method: "GET", path: "/api/media/\(blob)", expected: [403, 403, 403, 403, 403]),
             Case(method: "GET", path: "/api/events/ws", expected: [401, 426, 426, 403, 426]),
         ]
         let callers: [String?] = [nil, alice.token, bob.token, worker, admin]

@@ -64,7 +64,8 @@ extension TestKernel {
         #expect(Set(items.compactMap { $0["generation_id"].string }) == Set(songs.compactMap { $0["id"].string }), "the FREE user's song stays out")
         #expect(items.allSatisfy { $0["source"] == "auto" && $0["contributor"]["username"] == "creator" && $0["contributor"]["user_id"].string == creator.id })
         #expect(items.map(\.["points"]).sorted { ($0.int ?? 0) < ($1.int ?? 0) } == [1, 2], "points from the stored quality")
-        #expect(items.allSatisfy { $0["audio_url"].string?.hasPrefix("/api/blobs/") == true }, "the contributor can play their own songs")
+        #expect(items.allSatisfy { $0["audio_url"].string?.hasPrefix("/api/media/") == true && $0["audio_kind"] == "full" },
+                "the contributor can play their own songs")
 
         // A second delivery of the same completion (a new event, same generation) adds nothing.
         let first = try await k.values("SELECT data FROM kernel_events WHERE topic = 'generation.completed' AND \(k.jsonField("data", "generation_id")) = ?",
@@ -142,9 +143,14 @@ extension TestKernel {
         #expect(Int(fourth.headers["retry-after"] ?? "") == 12 * 3600, "until midnight UTC")
         let mine = try await k.request("GET", "/api/community/claims", token: free.token).json
         #expect(Set(mine["items"].array?.compactMap { $0["item"]["id"].string } ?? []) == Set(claimed))
+        // The claimed copy is the claimer's alone: its signed URL is only in their answers, and
+        // the blob itself is theirs.
         let stranger = try await k.user("free-b", tier: "FREE")
-        let peek = try await k.request("GET", mine["items"][0]["audio_url"].string ?? "", token: stranger.token)
-        #expect(peek.status == 404 || peek.status == 403, "a claimed copy is its claimer's alone")
+        let copyURL = mine["items"][0]["audio_url"].string ?? ""
+        let copyBlob = URLComponents(string: copyURL)?.path.components(separatedBy: "/").last ?? ""
+        #expect(try await k.request("GET", "/api/blobs/\(copyBlob)", token: stranger.token).status == 404, "a claimed copy is its claimer's alone")
+        let strangersView = try await k.request("GET", "/api/community/pool/\(mine["items"][0]["item"]["id"].string ?? "")", token: stranger.token).json
+        #expect(strangersView["audio_kind"] != "full" && strangersView["audio_url"].string != copyURL)
 
         // The next UTC day: the two songs left, then nothing new.
         try setClock(clock, "2026-03-11T00:00:01Z")
@@ -205,8 +211,13 @@ extension TestKernel {
         #expect(try await k.request("GET", "/api/community/pool?limit=1000", token: other.token).status == 422)
         #expect(try await k.request("GET", "/api/community/pool?cursor=nonsense", token: other.token).status == 422)
         #expect(try await k.request("GET", "/api/community/pool").status == 401)
-        let seen = try await k.pool(other.token)["items"][0]
-        #expect(seen["audio_url"].isNull && seen["claimed"] == false, "not claimed, not theirs: no audio")
+        // Not claimed, not theirs: the preview, once the pool made it, and never the song.
+        let seen = try await poll("the item's preview") { () -> JSONValue? in
+            let item = try await k.pool(other.token)["items"][0]
+            guard item["preview_url"].string != nil else { return nil }
+            return item
+        }
+        #expect(seen["audio_kind"] == "preview" && seen["audio_url"] == seen["preview_url"] && seen["claimed"] == false, "\(seen)")
     }
 
     @Test func likesAndPlaysCountOncePerUserAndWithdrawnItemsLeave() async throws {

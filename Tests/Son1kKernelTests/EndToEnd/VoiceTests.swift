@@ -183,7 +183,7 @@ extension PluginSpec {
         }
 
         let (neutral, audio) = try await speak("neutral", intensity: 0.5)
-        #expect(neutral["engine"] == "embedded" && neutral["fidelity"] == "pitch" && neutral["audio_url"].string?.hasPrefix("/api/blobs/") == true)
+        #expect(neutral["engine"] == "embedded" && neutral["fidelity"] == "pitch" && neutral["audio_url"].string?.hasPrefix("/api/media/") == true)
         let (samples, rate) = try Self.samples(of: audio.body)
         let spoken = Self.median(Self.f0s(samples, rate: rate))
         #expect(abs(spoken / profileF0 - 1) < 0.03, "output \(spoken) Hz vs profile \(profileF0) Hz")

@@ -39,3 +39,27 @@ public struct UserProfiles: Codable, Sendable, Equatable {
     /// An answer holding these profiles.
     public init(profiles: [String: Profile]) { self.profiles = profiles }
 }
+
+extension Service where Input == BlobURLsRequest, Output == BlobURLs {
+    /// Signed, expiring URLs of blobs (at most 500 per call) that a browser loads without an
+    /// `Authorization` header: what an `<audio src>` needs. Whoever holds one may read the blob
+    /// until it expires (`kernel.media.url_ttl_s`), so ask only after checking that the caller
+    /// may read it. Blobs that do not exist are left out. ``Blobs/url(_:)`` is the short form.
+    public static let blobURLs = Service("kernel.blobs.urls")
+}
+
+/// `kernel.blobs.urls`'s input.
+public struct BlobURLsRequest: Codable, Sendable, Equatable {
+    /// At most 500 blob ids.
+    public var blobIds: [String]
+    /// Ask for these blobs.
+    public init(blobIds: [String]) { self.blobIds = blobIds }
+}
+
+/// `kernel.blobs.urls`'s answer.
+public struct BlobURLs: Codable, Sendable, Equatable {
+    /// Signed URL by blob id; absolute when the deployment sets `kernel.public_url`.
+    public var urls: [String: String]
+    /// An answer holding these URLs.
+    public init(urls: [String: String]) { self.urls = urls }
+}

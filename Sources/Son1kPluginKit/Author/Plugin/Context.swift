@@ -75,13 +75,7 @@ public struct Context<Config: PluginConfig>: Sendable {
 
     /// Call a service another plugin offers (`requires` it so it is loaded first).
     func call<In: Encodable>(_ service: String, _ input: In) throws -> JSONValue {
-        let text = try JSONValue.from(input).jsonString
-        let out = try host.call { ctx, out in
-            withUTF8Pointer(service) { s, sl in
-                withUTF8Pointer(text) { i, il in host.api.pointee.call!(ctx, s, sl, i, il, out) }
-            }
-        }
-        return try JSONValue.parse(out)
+        try host.callService(service, JSONValue.from(input))
     }
 
     /// Ask the kernel to publish the action `topic` every `seconds`. Call from `start`.

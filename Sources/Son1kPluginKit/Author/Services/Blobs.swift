@@ -27,6 +27,25 @@ public struct Blobs: Sendable {
         return (try JSONDecoder().decode(BlobInfo.self, from: Data(meta)), data)
     }
 
+    /// A URL a browser loads without credentials (`<audio src>`, a download link): signed by
+    /// the kernel, expiring after `kernel.media.url_ttl_s`, nil when the blob does not exist.
+    /// Whoever holds it may read the blob until then: ask only for a caller who may read it.
+    ///
+    /// ```swift
+    /// let audioURL = try ctx.blobs.url(blobID)
+    /// ```
+    public func url(_ id: String) throws -> String? {
+        try urls([id])[id]
+    }
+
+    /// Signed URLs of several blobs in one call (a page of items; at most 500), by id;
+    /// blobs that do not exist are left out.
+    public func urls(_ ids: some Collection<String>) throws -> [String: String] {
+        guard !ids.isEmpty else { return [:] }
+        let answer = try host.callService(Service<BlobURLsRequest, BlobURLs>.blobURLs.name, JSONValue.from(BlobURLsRequest(blobIds: Array(ids))))
+        return try JSONValueDecoder.decode(BlobURLs.self, from: answer).urls
+    }
+
     /// Delete a blob.
     public func delete(_ id: String) throws {
         _ = try host.call { ctx, out in withUTF8Pointer(id) { i, il in host.api.pointee.blob_delete!(ctx, i, il, out) } }
