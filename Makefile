@@ -15,7 +15,7 @@ run: deps
 # one database, a kill -9 under load; the database stopped and restarted) run last, alone:
 # beside the other suites, two cores cannot keep up with their timings.
 POSTGRES_ONLY = Son1kKernelTests\.(InstancesTests|DatabaseOutageTests)
-POSTGRES_SUITES = Son1kKernelTests\.(AuthMatrix|BillingTests|BlobAndStream|CLITests|CPlugin|ContractTests|DocumentedPlugin|EventBus|GenerationTests|HTTPConvention|JobQueue|PluginLoading|PoolTests|ShutdownTests|StealthTests|StreamingTests|TiersTests|TypedRoute)
+POSTGRES_SUITES = Son1kKernelTests\.(AuthMatrix|BillingTests|BlobAndStream|CLITests|CORSTests|MediaURLTests|OriginalClientTests|ProfileTests|CPlugin|ContractTests|DocumentedPlugin|EventBus|GenerationTests|HTTPConvention|JobQueue|PluginLoading|PoolTests|ShutdownTests|StealthTests|StreamingTests|TiersTests|TypedRoute)
 
 ## test: build everything, run every test on SQLite, then the suites above on a PostgreSQL 15
 ## the tests start themselves, then the several-instance suite; ends with the test runner's summary

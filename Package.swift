@@ -76,6 +76,7 @@ let package = Package(
         .library(name: "Son1kTestOtherSwift", type: .dynamic, targets: ["Son1kTestOtherSwift"]),
         .library(name: "Son1kTestDuplicates", type: .dynamic, targets: ["Son1kTestDuplicates"]),
         .library(name: "Son1kTestTasks", type: .dynamic, targets: ["Son1kTestTasks"]),
+        .library(name: "Son1kTestBadges", type: .dynamic, targets: ["Son1kTestBadges"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -142,6 +143,7 @@ let package = Package(
         cPlugin("Son1kTestOtherSwift", path: "Tests/Plugins/OtherSwift"),
         swiftPlugin("Son1kTestDuplicates", path: "Tests/Plugins/Duplicates", dependencies: ["Son1kContracts"]),
         swiftPlugin("Son1kTestTasks", path: "Tests/Plugins/Tasks"),
+        swiftPlugin("Son1kTestBadges", path: "Tests/Plugins/Badges"),
         .testTarget(
             name: "Son1kKernelTests",
             dependencies: [

@@ -7,11 +7,11 @@ extension BillingPlugin {
         for path in ["/api/billing/checkout", "/api/tiers/checkout"] {
             r.post(path, auth: .user, summary: "Start a Stripe Checkout for a paid tier",
                    description: """
-                       Body `{tier}` (a paid tier with a configured price). 200 `{checkout_url, session_id}`: send the user to \
+                       Body `{tier, user_id?}` (a paid tier with a configured price; a `user_id` must be yours). 200 `{checkout_url, session_id}`: send the user to \
                        `checkout_url`. 422 for FREE or an unknown tier, 503 `billing_not_configured` without a Stripe key, \
                        502 `stripe_error` with Stripe's message when Stripe refuses.
                        """, body: CheckoutRequest.self, returns: CheckoutView.self, mayWait: true) { req, input, ctx in
-                try checkout(tier: input.tier, user: try req.requirePrincipal().id, ctx)
+                try checkout(tier: input.tier, user: try req.requirePrincipal().acting(as: input.userId), ctx)
             }
         }
 

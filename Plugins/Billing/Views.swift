@@ -5,6 +5,8 @@ import Son1kPluginKit
 struct CheckoutRequest: Codable, Sendable {
     /// A paid tier with a configured price.
     var tier: String
+    /// Sent by the original front ends; when given it must be the caller's own id.
+    var userId: String?
 }
 
 /// Where to send the user to pay.

@@ -113,6 +113,8 @@ public struct GenerationPlugin: Plugin {
         .init(7, "CREATE TABLE generation_users (user_id TEXT PRIMARY KEY, submitted INTEGER NOT NULL DEFAULT 0)"),
         // The active count a submission checks reads the user's active rows, not all of them.
         .init(8, "CREATE INDEX generation_jobs_active ON generation_jobs (user_id, status)"),
+        // Genre and mood names read as others (``StyleNames``), as JSON: what the job reports.
+        .init(9, "ALTER TABLE generation_jobs ADD COLUMN mapped TEXT"),
     ]
 
     /// The engines a job may ask for; each has a queue of its own.
@@ -130,6 +132,13 @@ public struct GenerationPlugin: Plugin {
     public func register(_ r: inout Registry<Config>) {
         registerUserRoutes(&r)
         registerWorkerRoutes(&r)
+        // The profile's count of songs made (completed ones; deleted ones are gone from it).
+        r.onHook(.profileAssemble) { event, ctx in
+            var profile = event.payload
+            profile.stats["songs_generated"] = try ctx.db.query("SELECT COUNT(*) AS n FROM generation_jobs WHERE user_id = ? AND status = 'completed'",
+                                                                [.text(profile.userId)]).first?["n"].int ?? 0
+            return .replace(profile)
+        }
         // Built-in workers: threads of the kernel's, `builtin_workers` per engine queue.
         r.worker(RenderJob.self, queues: Self.engineNames, concurrency: { $0.builtinWorkers < 0 ? ProcessInfo.processInfo.activeProcessorCount : $0.builtinWorkers }) { [runtime] job, ctx in
             try RenderWorker(ctx: ctx, engines: runtime.engines.withLock { $0 }).run(job)

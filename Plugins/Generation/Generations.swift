@@ -28,7 +28,9 @@ struct Generations {
 
     /// Inserts a generation after the `generation.before_create` hook let it through, with its
     /// job on the queue of the deployment's engine.
-    func create(_ job: EngineJob, for userID: String) throws -> JobRow {
+    func create(_ request: JobRequest.Validated, for userID: String) throws -> JobRow {
+        let job = request.job
+        let mapped = request.mapped.isEmpty ? nil : String(decoding: try JSONEncoder().encode(request.mapped), as: UTF8.self)
         let id = "gen_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
         // READ COMMITTED behind the user's row lock: a second submission of the same user waits
         // here until the first commits, and its count then reads the first's row, so the limit
@@ -56,14 +58,14 @@ struct Generations {
             // here rather than read back: this runs while the writer is held.
             let queued = try ctx.jobs.enqueue(RenderJob(generationId: String(id)), options: options(engine: engine, owner: userID, priority: priority), in: tx)
             let row = JobRow(id: String(id), userId: userID, status: .queued, priority: priority, engine: engine,
-                             request: String(decoding: try JSONEncoder().encode(job), as: UTF8.self), attempts: 0,
+                             request: String(decoding: try JSONEncoder().encode(job), as: UTF8.self), mapped: mapped, attempts: 0,
                              maxAttempts: ctx.config.maxAttempts, availableAt: now, progress: 0, progressPublished: 0,
                              createdMs: now, createdAt: Date(epochMs: now), updatedAt: Date(epochMs: now), jobId: queued.id)
             try tx.exec("""
-                INSERT INTO generation_jobs (id, user_id, status, priority, engine, request, attempts, max_attempts, available_at,
+                INSERT INTO generation_jobs (id, user_id, status, priority, engine, request, mapped, attempts, max_attempts, available_at,
                     progress, progress_published, created_ms, created_at, updated_at, job_id)
-                VALUES (?, ?, 'queued', ?, ?, ?, 0, ?, ?, 0, 0, ?, ?, ?, ?)
-                """, [.text(row.id), .text(userID), .int(Int64(priority)), .text(engine), .text(row.request), .int(Int64(row.maxAttempts)),
+                VALUES (?, ?, 'queued', ?, ?, ?, ?, 0, ?, ?, 0, 0, ?, ?, ?, ?)
+                """, [.text(row.id), .text(userID), .int(Int64(priority)), .text(engine), .text(row.request), SQLValue(mapped), .int(Int64(row.maxAttempts)),
                       .int(now), .int(now), .text(iso), .text(iso), .text(queued.id)])
             try ctx.publishAction(.generationQueued, GenerationQueued(generationId: row.id, userId: userID, status: row.status.rawValue,
                                                                       priority: row.priority, engine: row.engine, quality: SongQuality(job.quality),

@@ -20,6 +20,8 @@ struct JobRow: Codable {
     var priority: Int
     var engine: String
     var request: String
+    /// JSON of ``StyleNames/Mapping`` by field, when a genre or mood was read as another.
+    var mapped: String?
     var attempts: Int
     var maxAttempts: Int
     var availableAt: Int64
@@ -59,13 +61,14 @@ struct JobRow: Codable {
             progress: (progress * 1000).rounded() / 1000, attempts: attempts, maxAttempts: maxAttempts, error: error,
             nextAttemptAt: status == .queued && attempts > 0 ? Date(epochMs: availableAt) : nil,
             result: try result.map { try JSONValue.parse(Array($0.utf8)) },
+            mapped: try mapped.map { try JSONDecoder().decode([String: StyleNames.Mapping].self, from: Data($0.utf8)) },
             audio: audioBlobId.map { .init(url: media[$0] ?? "/api/generations/\(id)/audio", downloadUrl: "/api/generations/\(id)/audio", blobId: $0, size: audioSize ?? 0, contentType: audioContentType ?? "audio/wav") },
             createdAt: createdAt, updatedAt: updatedAt, startedAt: startedAt, finishedAt: finishedAt,
             userId: isAdmin ? userId : nil, workerId: isAdmin ? workerId : nil)
     }
 
     static let columns = """
-        id, user_id, status, priority, engine, request, attempts, max_attempts, available_at, worker_id, worker_principal,
+        id, user_id, status, priority, engine, request, mapped, attempts, max_attempts, available_at, worker_id, worker_principal,
         lease_id, leased_at, progress, progress_published, error, result, audio_blob_id, audio_size, audio_content_type,
         created_ms, created_at, updated_at, started_at, finished_at, job_id
         """

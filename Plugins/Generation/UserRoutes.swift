@@ -15,14 +15,11 @@ extension GenerationPlugin {
                    """,
                body: JobRequest.self, returns: GenerationView.self, status: 202) { req, input, ctx -> Reply<GenerationView> in
             let user = try req.requirePrincipal()
-            var request = input
-            try LyricsLink.complete(&request, user: user.id, ctx: ctx)
-            let job = try request.validated()
-            let generations = Generations(ctx: ctx)
-            let row = try generations.create(job, for: user.id)
-            signal.notify()  // external workers' long polls
-            return Reply(try generations.view(row, isAdmin: user.isAdmin), headers: [("Location", "/api/generations/\(row.id)")])
+            let view = try submit(input, by: user, ctx)
+            return Reply(view, headers: [("Location", "/api/generations/\(view.id)")])
         }
+
+        registerOriginalClientRoutes(&r)
 
         r.get("/api/generations/{id}", auth: .user, summary: "A generation: status, progress, result and audio link",
               description: "Its owner or an admin; anyone else gets 404.", returns: GenerationView.self) { req, ctx in
@@ -76,5 +73,17 @@ extension GenerationPlugin {
                 ("Cache-Control", "private, max-age=3600"),
             ])
         }
+    }
+
+    /// A submission as every route that takes one treats it: the owner, lyrics from a draft,
+    /// validation, the job, and a wake-up for external workers.
+    func submit(_ input: JobRequest, by user: Principal, _ ctx: Context<Config>) throws -> GenerationView {
+        let owner = try input.owner(user)
+        var request = input
+        try LyricsLink.complete(&request, user: owner, ctx: ctx)
+        let generations = Generations(ctx: ctx)
+        let row = try generations.create(try request.validated(), for: owner)
+        signal.notify()  // external workers' long polls
+        return try generations.view(row, isAdmin: user.isAdmin)
     }
 }

@@ -39,11 +39,15 @@ struct GenerationView: Codable, Sendable {
     /// What the engine reports about the song (key, bpm, chords, instruments, sections, seed):
     /// free-form, as each engine has its own.
     var result: JSONValue?
+    /// Names read as others: `{"genre": {"given": "Hip Hop", "used": "hiphop"}}`.
+    var mapped: [String: StyleNames.Mapping]?
     var audio: Audio?
     var createdAt: Date
     var updatedAt: Date
     var startedAt: Date?
     var finishedAt: Date?
+    /// `id` again, under the name the original front ends read (set by `POST /api/generate`).
+    var generationId: String?
     /// For admins: whose it is and which worker holds it.
     var userId: String?
     var workerId: String?

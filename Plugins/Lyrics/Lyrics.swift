@@ -66,8 +66,9 @@ struct Lyrics: Sendable {
 
     /// The answer to a request for `spec`, written in `durationMs`.
     func answer(durationMs: Int, seed: UInt64, fallback: LyricsAnswer.Fallback?) -> LyricsAnswer {
+        let plain = Section.text(sections)
         let tokens = promptTokens != nil || completionTokens != nil ? LyricsAnswer.Tokens(prompt: promptTokens ?? 0, completion: completionTokens ?? 0) : nil
         return LyricsAnswer(title: title, language: language, sections: sections, engine: engine, model: model, tokens: tokens,
-                            durationMs: durationMs, seed: seed, fallback: fallback)
+                            durationMs: durationMs, seed: seed, fallback: fallback, lyrics: plain, text: plain)
     }
 }

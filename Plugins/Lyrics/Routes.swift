@@ -7,7 +7,7 @@ extension LyricsPlugin {
         r.post("/api/lyrics/generate", auth: .user, summary: "Write lyrics: title and sections",
                description: """
                    Body `{prompt, language?, genre?, mood?, structure?, rhyme_scheme?, syllables_per_line?, seed?}` → \
-                   `{title, language, sections: [{type, lines, rhyme_scheme?}], engine, model?, tokens?, duration_ms, seed}`. \
+                   `{title, language, sections: [{type, lines, rhyme_scheme?}], lyrics, text, engine, model?, tokens?, duration_ms, seed}` (`lyrics` and `text`: the whole song as plain text, `[Verse]` headers, where the original front ends read it). The original clients' `style` and `length` are accepted and not used. \
                    With `Accept: application/x-ndjson` or `?stream=true` the answer streams as NDJSON: a \
                    `{"event": "section", "index", "section"}` line per section as it is written, then `{"event": "done", …}` \
                    with the whole answer, or `{"event": "error", "status", "code", "detail"}`. Missing language, genre and mood \

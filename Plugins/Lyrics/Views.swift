@@ -26,6 +26,10 @@ struct LyricsAnswer: Codable, Sendable {
     /// The seed used (drawn when the request had none), so the song can be written again.
     var seed: UInt64
     var fallback: Fallback?
+    /// The whole song as plain text (`[Verse]` headers, a line each), under both names the
+    /// original front ends read.
+    var lyrics: String
+    var text: String
 }
 
 /// The body of `POST /api/lyrics/analyze`.

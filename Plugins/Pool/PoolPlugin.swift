@@ -96,6 +96,7 @@ public struct PoolPlugin: Plugin {
             try contributions.withdraw(generationID: event.payload.generationId)
             try contributions.forgetPreview(generationID: event.payload.generationId)
         }
+        r.onHook(.profileAssemble) { event, ctx in .replace(try Profiles(ctx: ctx).contribute(to: event.payload)) }
         r.worker(PreviewJob.self, concurrency: 1) { job, ctx in try Previews(ctx: ctx).make(job) }
         r.worker(DropPreviewJob.self, concurrency: 1) { job, ctx in try Previews(ctx: ctx).drop(job) }
         registerRoutes(&r)
@@ -103,5 +104,6 @@ public struct PoolPlugin: Plugin {
 
     public func start(_ ctx: Context<Config>) throws {
         try Previews(ctx: ctx).backfill()
+        try Profiles(ctx: ctx).backfillAvatars()
     }
 }

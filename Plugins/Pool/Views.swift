@@ -49,6 +49,11 @@ struct PoolPage: Codable, Sendable {
 /// The body of `POST /api/community/contribute`.
 struct Contribution: Codable, Sendable, SchemaRules {
     var generationId: String
+    /// Sent by the original clients' automatic contribution (see the route); must be yours.
+    var userId: String?
+    /// Present in the original clients' automatic contribution, which then follows the
+    /// automatic rule; never used as the song's quality (the stored one is).
+    var quality: String?
     static let schemaRules: [FieldRule] = [.length("generation_id", 1...200)]
 }
 

@@ -37,8 +37,7 @@ extension TiersPlugin {
                 throw PluginError.invalid(field, "must be a string.")
             }
             let principal = try req.requirePrincipal()
-            let user = body["user_id"].string ?? principal.id
-            guard principal.mayActFor(user) else { throw PluginError.forbidden("Only admins record generations for other users.", code: "not_owner") }
+            let user = try principal.acting(as: body["user_id"].string)
             guard (1...200).contains(generationID.count) else { throw PluginError.invalid("generation_id", "must be 1 to 200 characters.") }
             let quality = body["quality"].string ?? "standard"
             guard TierCatalog.qualities.contains(quality) else { throw PluginError.invalid("quality", "must be standard, high or ultra.") }

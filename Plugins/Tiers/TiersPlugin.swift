@@ -88,6 +88,12 @@ public struct TiersPlugin: Plugin {
     public func register(_ r: inout Registry<Config>) {
         // After every other subscriber may have vetoed for its own reasons; the slot is
         // taken last and rolls back with the request if anything later fails.
+        // The profile's tier badge.
+        r.onHook(.profileAssemble) { event, ctx in
+            var profile = event.payload
+            profile.tier = try quota(ctx).tier(of: profile.userId, at: ctx.now).id
+            return .replace(profile)
+        }
         r.onHook(.generationBeforeCreate, priority: 100) { event, ctx in
             var job = event.payload
             let state = try counted(ctx) {

@@ -31,6 +31,8 @@ public final class Kernel: Sendable {
     let cors: CORSPolicy
     /// Signed, expiring blob URLs for browsers (``MediaURLs``).
     let media: MediaURLs
+    /// What users show others: display names, bios, pictures.
+    let profiles: UserProfileStore
     let loginLimiter: LoginRateLimiter
     let stream: EventStream
     /// On PostgreSQL: what every instance commits, for this instance's WebSocket clients.
@@ -64,6 +66,7 @@ public final class Kernel: Sendable {
                                         window: TimeInterval(s.loginWindowSeconds))
         let secret = try Self.jwtSecret(s, storage: storage)
         identity = IdentityStore(storage: storage, jwt: JWTSigner(secret: secret, ttlSeconds: s.tokenTTLSeconds), bcryptCost: s.bcryptCost)
+        profiles = UserProfileStore(storage: storage)
         media = MediaURLs(secret: secret, lifetimeSeconds: s.mediaURLTTLSeconds, publicURL: s.publicURL)
         plugins = PluginManager(config: config, logger: logger)
         scheduler = Scheduler(transactions: transactions, logger: logger, queue: handlers.queue) { [events] topic, publisher, data, txn in

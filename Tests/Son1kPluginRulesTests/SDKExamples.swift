@@ -125,6 +125,12 @@ enum SDKExamples {
         }
     }
 
+    static func acting(_ req: Request) throws -> String {
+        let principal = try req.requirePrincipal()
+        let owner = try principal.acting(as: req.json["user_id"].string)
+        return owner
+    }
+
     static func media(_ ctx: Context<NoConfig>, blobID: String) throws -> String? {
         let audioURL = try ctx.blobs.url(blobID)
         return audioURL

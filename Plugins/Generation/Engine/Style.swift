@@ -3,7 +3,7 @@ import Foundation
 /// The genres the procedural engine writes. Each one picks its own instruments, tempo
 /// range, drum groove, bass line and chord rhythm (see ``Palette``).
 public enum Genre: String, Sendable, Codable, CaseIterable {
-    case pop, rock, electronic, hiphop, jazz, classical, ambient, lofi, latin, folk, metal, blues
+    case pop, rock, electronic, hiphop, jazz, classical, ambient, lofi, latin, folk, metal, blues, country
 }
 
 /// The moods it understands: each sets the mode, nudges the tempo and sets the energy.
@@ -95,6 +95,12 @@ struct Palette: Sendable {
                            chords: .init(program: 30, name: "Distortion Guitar"), bassInstrument: .init(program: 34, name: "Electric Bass (pick)"),
                            lead: .init(program: 30, name: "Distortion Guitar"), pad: nil,
                            sevenths: false, swing: 0, progressions: [[0, 5, 6, 0], [0, 1, 0, 6], [0, 3, 5, 4]])
+        case .country:
+            // The train beat under strummed steel strings, a root-fifth bass and a fiddle.
+            return Palette(tempo: 96...124, groove: .backbeat, bass: .roots, comping: .strummed,
+                           chords: .init(program: 25, name: "Acoustic Guitar (steel)"), bassInstrument: .init(program: 32, name: "Acoustic Bass"),
+                           lead: .init(program: 110, name: "Fiddle"), pad: .init(program: 22, name: "Harmonica"),
+                           sevenths: false, swing: 0.1, progressions: [[0, 3, 4, 0], [0, 0, 3, 4], [0, 4, 5, 3], [3, 0, 4, 0]])
         case .blues:
             return Palette(tempo: 70...100, groove: .shuffle, bass: .walking, comping: .stabs,
                            chords: .init(program: 16, name: "Drawbar Organ"), bassInstrument: .init(program: 33, name: "Electric Bass (finger)"),
@@ -151,7 +157,8 @@ public enum PromptReader {
         (.ambient, ["ambient", "drone", "meditation", "meditación", "space", "espacio", "atmospher"]),
         (.lofi, ["lofi", "lo-fi", "lo fi", "study", "estudiar", "chillhop"]),
         (.latin, ["reggaeton", "reggaetón", "latin", "latino", "salsa", "cumbia", "bachata", "dembow"]),
-        (.folk, ["folk", "acoustic", "acústic", "acustic", "country", "campfire", "fogata"]),
+        (.country, ["country", "bluegrass", "honky", "nashville", "cowboy", "vaquer"]),
+        (.folk, ["folk", "acoustic", "acústic", "acustic", "campfire", "fogata"]),
         (.blues, ["blues"]),
         (.pop, ["pop", "ballad", "balada", "piano"]),
     ]

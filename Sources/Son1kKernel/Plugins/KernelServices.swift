@@ -22,7 +22,8 @@ extension Kernel {
             var profiles: [String: UserProfiles.Profile] = [:]
             for id in Set(ids) {
                 guard let user = try identity.user(id: id) else { continue }
-                profiles[id] = .init(userId: user.id, username: user.username)
+                profiles[id] = .init(userId: user.id, username: user.username, avatar: routes.avatarURL(user.id),
+                                     displayName: try self.profiles.record(user.id)?.displayName)
             }
             return try JSONValueEncoder.encode(UserProfiles(profiles: profiles)).bytes
         case Service<BlobURLsRequest, BlobURLs>.blobURLs.name:

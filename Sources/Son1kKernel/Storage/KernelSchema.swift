@@ -110,6 +110,16 @@ enum KernelSchema {
             );
             ALTER TABLE kernel_events ADD COLUMN origin TEXT;
             """),
+        // What users show others (UserProfileStore); their counters come from plugins.
+        .init(4, """
+            CREATE TABLE kernel_profiles (
+                user_id TEXT PRIMARY KEY REFERENCES kernel_users (id) ON DELETE CASCADE,
+                display_name TEXT,
+                bio TEXT,
+                avatar_blob_id TEXT,
+                updated_at TEXT NOT NULL
+            );
+            """),
     ]
 
     /// PostgreSQL's own additions (applied after ``migrations``, ledgered as `kernel_postgres`):

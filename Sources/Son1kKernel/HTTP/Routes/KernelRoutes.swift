@@ -12,13 +12,14 @@ final class KernelRoutes: @unchecked Sendable {
 
     func bind(_ kernel: Kernel) { bound = kernel }
 
-    var all: [RouteTarget] { systemRoutes + authRoutes + adminRoutes + blobRoutes }
+    var all: [RouteTarget] { systemRoutes + authRoutes + adminRoutes + blobRoutes + profileRoutes }
 
     func route(_ method: String, _ path: String, _ auth: AuthLevel, _ summary: String, description: String? = nil,
-               request: JSONValue? = nil, response: JSONValue? = nil, status: Int? = nil, produces: String? = nil, inline: Bool = false,
-               _ handler: @escaping @Sendable (Request) throws -> Response) -> RouteTarget {
+               request: JSONValue? = nil, response: JSONValue? = nil, status: Int? = nil, produces: String? = nil, maxBodyBytes: Int? = nil,
+               inline: Bool = false, _ handler: @escaping @Sendable (Request) throws -> Response) -> RouteTarget {
         RouteTarget(spec: RouteSpec(method: method, path: path, auth: auth, summary: summary, description: description,
-                                    requestSchema: request, responseSchema: response, successStatus: status, responseContentType: produces),
+                                    requestSchema: request, responseSchema: response, successStatus: status, maxBodyBytes: maxBodyBytes,
+                                    responseContentType: produces),
                     handler: inline ? .inline(handler) : .kernel(handler))
     }
 }

@@ -24,13 +24,16 @@ public struct UserProfiles: Codable, Sendable, Equatable {
         public var userId: String
         /// The name the user chose; unique.
         public var username: String
-        /// An image URL; the kernel keeps none, front ends expect the field.
+        /// The user's picture (`/api/users/{id}/avatar`: theirs, or a generated one).
         public var avatar: String?
+        /// The name the user shows, when they set one.
+        public var displayName: String?
         /// A profile as the kernel answers it.
-        public init(userId: String, username: String, avatar: String? = nil) {
+        public init(userId: String, username: String, avatar: String? = nil, displayName: String? = nil) {
             self.userId = userId
             self.username = username
             self.avatar = avatar
+            self.displayName = displayName
         }
     }
 

@@ -22,4 +22,17 @@ public struct Principal: Sendable, Hashable {
 
     /// True when this principal may act on `userID`'s data: it is that user, or an admin.
     public func mayActFor(_ userID: String) -> Bool { isAdmin || id == userID }
+
+    /// The user a request acts for when its body may name one (`user_id`, as older front ends
+    /// send): this principal when none is named or it names itself, the named user for an
+    /// admin, and otherwise 403 `not_owner`: a user acts only as themself.
+    ///
+    /// ```swift
+    /// let owner = try principal.acting(as: req.json["user_id"].string)
+    /// ```
+    public func acting(as named: String?) throws -> String {
+        guard let named, named != id else { return id }
+        guard isAdmin else { throw PluginError.forbidden("user_id names another user; you can only act as yourself.", code: "not_owner") }
+        return named
+    }
 }
