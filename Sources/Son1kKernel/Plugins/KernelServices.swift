@@ -39,7 +39,7 @@ extension Kernel {
             // Only blobs that exist get a URL: a deleted one is left out, not signed.
             let rows = try storage.query("SELECT id FROM kernel_blobs WHERE id IN (\(unique.map { _ in "?" }.joined(separator: ", ")))",
                                          unique.map { .text($0) })
-            let now = Date()
+            let now = clock.now
             let urls = Dictionary(uniqueKeysWithValues: rows.compactMap { $0["id"]?.string }.map { ($0, media.url(for: $0, now: now)) })
             return try JSONValueEncoder.encode(BlobURLs(urls: urls)).bytes
         default:

@@ -6,7 +6,8 @@ import Foundation
 /// written in that file (ISO 8601, or milliseconds since the epoch), read again at every
 /// call. Tests use it to cross a day or month boundary without waiting. It is for tests only:
 /// the kernel logs a warning at start-up when it is set. The kernel's own timestamps (tokens,
-/// events) always use the system clock.
+/// events) always use the system clock; signed media URLs follow this one, as plugins hand
+/// them out, so a test can let one expire without waiting.
 struct PluginClock: Sendable {
     let file: String?
 
@@ -18,6 +19,9 @@ struct PluginClock: Sendable {
         if let file, let fixed = Self.read(file) { return fixed }
         return Int64((Date().timeIntervalSince1970 * 1000).rounded())
     }
+
+    /// ``nowMs()`` as a date.
+    var now: Date { Date(timeIntervalSince1970: Double(nowMs()) / 1000) }
 
     static func read(_ path: String) -> Int64? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) else { return nil }

@@ -87,23 +87,32 @@ import Testing
     }
 
     @Test func aSignedURLExpiresAfterItsLifetime() async throws {
-        let k = try await TestKernel.start([.generation(["builtin_workers": 1])], kernel: ["media": ["url_ttl_s": 3]])
+        // Signed URLs follow the test clock, so expiry is a step of the clock, not a wait.
+        let clock = TestKernel.clockFile()
+        try setClock(clock, "2026-06-01T12:00:00Z")
+        let t0 = Int(Date(iso8601: "2026-06-01T12:00:00Z")!.timeIntervalSince1970)
+        let k = try await TestKernel.start([.generation(["builtin_workers": 1])], kernel: ["media": ["url_ttl_s": 30]],
+                                           environment: ["SON1K_TEST_CLOCK_FILE": clock.path])
         defer { k.stop() }
         let me = try await k.register("brief")
         let created = try await k.generate(me.token, ["prompt": "a short song", "duration_s": 5])
-        let song = try await k.job(created["id"].string ?? "", me.token, until: ["completed"])
+        let id = created["id"].string ?? ""
+        _ = try await k.job(id, me.token, until: ["completed"])
+        let song = try await k.request("GET", "/api/generations/\(id)", token: me.token).json
         let url = song["audio"]["url"].string ?? ""
         let expires = Int(URLComponents(string: url)?.queryItems?.first { $0.name == "expires" }?.value ?? "") ?? 0
-        let now = Int(Date().timeIntervalSince1970)
-        #expect((now + 2...now + 4).contains(expires), "expires \(expires), now \(now)")
+        // At least the lifetime, rounded up to a step of a tenth of it.
+        #expect((t0 + 30...t0 + 33).contains(expires), "expires \(expires), now \(t0)")
         #expect(try await k.request("GET", url).status == 200)
-        let expired = try await poll("the URL to expire", timeout: .seconds(15)) { () -> TestResponse? in
-            let r = try await k.request("GET", url)
-            return r.status == 200 ? nil : r
-        }
+        try setClock(clock, "2026-06-01T12:00:29Z")
+        #expect(try await k.request("GET", url).status == 200, "still within its lifetime")
+
+        try setClock(clock, "2026-06-01T12:01:00Z")
+        let expired = try await k.request("GET", url)
         #expect(expired.status == 403 && expired.json["code"] == "media_url_expired", "\(expired)")
         // The same song, asked for again, has a fresh URL that works.
-        let again = try await k.request("GET", "/api/generations/\(song["id"].string ?? "")", token: me.token).json
+        let again = try await k.request("GET", "/api/generations/\(id)", token: me.token).json
+        #expect(again["audio"]["url"].string != url)
         #expect(try await k.request("GET", again["audio"]["url"].string ?? "").status == 200)
     }
 }

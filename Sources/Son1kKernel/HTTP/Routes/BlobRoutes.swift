@@ -13,12 +13,13 @@ extension KernelRoutes {
             },
             route("GET", "/api/media/{id}", .public, "Download a blob through a signed URL, without credentials; supports Range",
                   description: "The `audio_url`, `preview_url` and other media URLs in responses lead here: `?expires=…&signature=…`, signed by the service for `kernel.media.url_ttl_s` (default 3600 s), so an `<audio src>` plays them with no `Authorization` header. 403 `media_url_invalid` when the signature is missing or altered, 403 `media_url_expired` after expiry, 404 `blob_not_found` once the blob is deleted. Range (206), `If-None-Match` (304), `ETag` and `Content-Type` as at `/api/blobs/{id}`.") { [unowned self] req in
-                try kernel.media.verify(blobID: req.param("id"), expires: req.query("expires"), signature: req.query("signature"))
+                let now = kernel.clock.now
+                try kernel.media.verify(blobID: req.param("id"), expires: req.query("expires"), signature: req.query("signature"), now: now)
                 guard let record = try kernel.blobs.record(req.param("id")) else {
                     throw PluginError.notFound("The blob \(req.param("id")) no longer exists.", code: "blob_not_found")
                 }
                 // Cacheable by the browser while the URL works, never by a shared cache.
-                let remaining = max(0, (Int(req.query("expires") ?? "") ?? 0) - Int(Date().timeIntervalSince1970))
+                let remaining = max(0, (Int(req.query("expires") ?? "") ?? 0) - Int(now.timeIntervalSince1970))
                 return try serveBlob(record, req, cacheControl: "private, max-age=\(remaining)")
             },
         ]
