@@ -120,13 +120,15 @@ public final class Kernel: Sendable {
         return secret
     }
 
-    /// The credentials of the first admin, when this start created it (printed once).
-    public func ensureAdmin() throws -> (email: String, password: String)? {
+    /// The first admin, when this start created it: its e-mail, and its password only when
+    /// the kernel generated it (to print once). A password the operator gave in
+    /// `SON1K_ADMIN_PASSWORD` is never handed back: they know it, and a log keeps it forever.
+    public func ensureAdmin() throws -> (email: String, generatedPassword: String?)? {
         guard try !identity.adminExists() else { return nil }
-        let password = settings.adminPassword.isEmpty ? Crypto.randomToken(15) : settings.adminPassword
+        let generated = settings.adminPassword.isEmpty ? Crypto.randomToken(15) : nil
         let username = "admin"
-        _ = try identity.createUser(email: settings.adminEmail, username: username, password: password, role: "admin")
-        return (settings.adminEmail, password)
+        _ = try identity.createUser(email: settings.adminEmail, username: username, password: generated ?? settings.adminPassword, role: "admin")
+        return (settings.adminEmail, generated)
     }
 
     /// Resolve an `Authorization` header. Returns the principal, and whether credentials

@@ -35,11 +35,15 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(2)
         }
         if let admin = try kernel.ensureAdmin() {
-            say("""
-                First start: created the admin account (shown only this once)
-                  email:    \(admin.email)
-                  password: \(admin.password)
-                """)
+            if let password = admin.generatedPassword {
+                say("""
+                    First start: created the admin account (shown only this once)
+                      email:    \(admin.email)
+                      password: \(password)
+                    """)
+            } else {
+                say("First start: created the admin account \(admin.email) with the password from SON1K_ADMIN_PASSWORD")
+            }
         }
         try await kernel.run { url in
             say("son1k listening on \(url)  (docs: \(url)/docs, health: \(url)/health)")

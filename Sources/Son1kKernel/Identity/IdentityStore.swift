@@ -9,38 +9,66 @@ public struct User: Sendable, Codable, Equatable {
     public var username: String
     public var role: String
     public var createdAt: String
+    /// When the user proved the address theirs (`POST /api/auth/verify/confirm`); nil until then.
+    public var emailVerifiedAt: String?
+    public var emailVerified: Bool { emailVerifiedAt != nil }
 
-    enum CodingKeys: String, CodingKey { case id, email, username, role, createdAt = "created_at" }
+    enum CodingKeys: String, CodingKey {
+        case id, email, username, role, createdAt = "created_at", emailVerified = "email_verified", emailVerifiedAt = "email_verified_at"
+    }
 
     init?(row: StorageRow) {
         guard let id = row["id"]?.string, let email = row["email"]?.string, let username = row["username"]?.string,
               let role = row["role"]?.string else { return nil }
-        self.init(id: id, email: email, username: username, role: role, createdAt: row["created_at"]?.string ?? "")
+        self.init(id: id, email: email, username: username, role: role, createdAt: row["created_at"]?.string ?? "",
+                  emailVerifiedAt: row["email_verified_at"]?.string)
     }
 
-    public init(id: String, email: String, username: String, role: String, createdAt: String) {
+    public init(id: String, email: String, username: String, role: String, createdAt: String, emailVerifiedAt: String? = nil) {
         self.id = id
         self.email = email
         self.username = username
         self.role = role
         self.createdAt = createdAt
+        self.emailVerifiedAt = emailVerifiedAt
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(id: try c.decode(String.self, forKey: .id), email: try c.decode(String.self, forKey: .email),
+                  username: try c.decode(String.self, forKey: .username), role: try c.decode(String.self, forKey: .role),
+                  createdAt: try c.decode(String.self, forKey: .createdAt), emailVerifiedAt: try c.decodeIfPresent(String.self, forKey: .emailVerifiedAt))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(email, forKey: .email)
+        try c.encode(username, forKey: .username)
+        try c.encode(role, forKey: .role)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(emailVerified, forKey: .emailVerified)
+        try c.encode(emailVerifiedAt, forKey: .emailVerifiedAt)
     }
 }
 
-/// Users, passwords, JWTs and API tokens: everything that turns credentials into a
+/// Users, passwords, sessions, JWTs and API tokens: everything that turns credentials into a
 /// ``Principal``.
 public final class IdentityStore: Sendable {
     let storage: any Storage
     public let jwt: JWTSigner
     let bcryptCost: Int
+    /// The sessions user JWTs belong to; they last as long as a JWT.
+    let sessions: SessionStore
 
     public init(storage: any Storage, jwt: JWTSigner, bcryptCost: Int) {
         self.storage = storage
         self.jwt = jwt
         self.bcryptCost = bcryptCost
+        sessions = SessionStore(storage: storage, ttlSeconds: jwt.ttlSeconds)
     }
 
-    static let userColumns = "id, email, username, role, created_at"
+    static let userColumns = "id, email, username, role, created_at, email_verified_at"
 
     // MARK: Users
 
@@ -55,10 +83,7 @@ public final class IdentityStore: Sendable {
         guard username.range(of: #"^[A-Za-z0-9_.-]{3,32}$"#, options: .regularExpression) != nil else {
             throw PluginError.invalid("username", "must be 3 to 32 letters, digits, '.', '_' or '-'.")
         }
-        guard password.count >= 8 else { throw PluginError.invalid("password", "must be at least 8 characters.") }
-        guard password.utf8.count <= PasswordHasher.maxBytes else {
-            throw PluginError.invalid("password", "must be at most \(PasswordHasher.maxBytes) bytes.")
-        }
+        try Self.checkPassword(password, field: "password")
         guard ["user", "admin"].contains(role) else { throw PluginError.invalid("role", "must be user or admin.") }
         let existing = try storage.query("SELECT email FROM kernel_users WHERE email = ? OR lower(username) = lower(?)", [.text(email), .text(username)])
         if let row = existing.first {
@@ -130,7 +155,57 @@ public final class IdentityStore: Sendable {
         try !storage.query("SELECT id FROM kernel_users WHERE role = 'admin' LIMIT 1", []).isEmpty
     }
 
-    public func issueJWT(for user: User) -> String { jwt.sign(subject: user.id, role: user.role) }
+    /// Open a session for `user` and sign its first token.
+    public func signIn(_ user: User, userAgent: String? = nil, ip: String? = nil) throws -> String {
+        jwt.sign(subject: user.id, role: user.role, session: try sessions.open(userID: user.id, userAgent: userAgent, ip: ip))
+    }
+
+    /// A fresh token for the session `claims` belong to, its end pushed a token lifetime
+    /// away; nil when that session is no longer live.
+    public func refresh(_ claims: JWTSigner.Claims) throws -> String? {
+        guard let sid = claims.sessionID, try sessions.extend(sid, userID: claims.subject), let user = try user(id: claims.subject) else { return nil }
+        return jwt.sign(subject: user.id, role: user.role, session: sid)
+    }
+
+    /// Revoke one of `userID`'s sessions; its tokens are refused from the next request on.
+    public func revokeSession(_ id: String, userID: String) throws -> Bool {
+        defer { principals.removeAll() }
+        return try sessions.revoke(id, userID: userID)
+    }
+
+    // MARK: Passwords
+
+    /// Change a password knowing the current one; every other session of the user ends, and
+    /// any reset link not yet used stops working. 403 `wrong_password` when `current` is wrong.
+    public func changePassword(userID: String, current: String, new: String, keepSession: String?) throws {
+        let rows = try storage.query("SELECT password_hash FROM kernel_users WHERE id = ?", [.text(userID)])
+        guard let hash = rows.first?["password_hash"]?.string else { throw PluginError.notFound("No user \(userID).", code: "user_not_found") }
+        guard PasswordHasher.verify(current, hash: hash) else {
+            throw PluginError(status: 403, code: "wrong_password", detail: "The current password is wrong.")
+        }
+        try setPassword(userID: userID, new, keepSession: keepSession)
+    }
+
+    /// Set a user's password and end their sessions but `keepSession` (none after a reset).
+    func setPassword(userID: String, _ password: String, keepSession: String?, in outer: (any StorageTransaction)? = nil) throws {
+        try Self.checkPassword(password, field: "new_password")
+        let hash = try PasswordHasher.hash(password, cost: bcryptCost)
+        let write = { (tx: any StorageTransaction) throws in
+            _ = try tx.execute("UPDATE kernel_users SET password_hash = ? WHERE id = ?", [.text(hash), .text(userID)])
+            try self.sessions.revokeAll(userID: userID, except: keepSession, in: tx)
+            _ = try tx.execute("UPDATE kernel_account_links SET used_at = ? WHERE user_id = ? AND purpose = 'password_reset' AND used_at IS NULL",
+                               [.text(Timestamp.now()), .text(userID)])
+        }
+        if let outer { try write(outer) } else { try storage.transaction(.readCommitted, write) }
+        principals.removeAll()
+    }
+
+    static func checkPassword(_ password: String, field: String) throws {
+        guard password.count >= 8 else { throw PluginError.invalid(field, "must be at least 8 characters.") }
+        guard password.utf8.count <= PasswordHasher.maxBytes else {
+            throw PluginError.invalid(field, "must be at most \(PasswordHasher.maxBytes) bytes.")
+        }
+    }
 
     // MARK: API tokens
 
@@ -164,11 +239,13 @@ public final class IdentityStore: Sendable {
     public func principal(bearer: String) throws -> Principal? {
         if bearer.hasPrefix("s1k.") { return try principals.principal("t:" + bearer) { try tokenPrincipal(bearer) } }
         // Keyed by the whole token, so only that exact (verified) token hits. The signature
-        // and expiry are checked, and the role read from the database, at most a second ago:
-        // a demotion or a deletion takes effect whatever the token says.
+        // and expiry are checked, and the session and role read from the database, at most a
+        // second ago: a revocation, a demotion or a deletion takes effect whatever the token
+        // says. A token without a session (signed before sessions existed) cannot be revoked,
+        // so it is refused: its user signs in again.
         return try principals.principal("j:" + bearer) {
-            guard let claims = jwt.verify(bearer), let row = try storage.query("SELECT role FROM kernel_users WHERE id = ?", [.text(claims.subject)]).first,
-                  let role = row["role"]?.string else { return nil }
+            guard let claims = jwt.verify(bearer), let sid = claims.sessionID,
+                  let role = try sessions.resolve(sid, userID: claims.subject) else { return nil }
             return Principal(id: claims.subject, role: role, kind: .user)
         }
     }
@@ -177,11 +254,79 @@ public final class IdentityStore: Sendable {
         let parts = token.split(separator: ".", maxSplits: 2)
         guard parts.count == 3 else { return nil }
         let id = String(parts[1])
-        guard let row = try storage.query("SELECT role, user_id, secret_hash FROM kernel_tokens WHERE id = ? AND revoked_at IS NULL", [.text(id)]).first,
-              let role = row["role"]?.string, let hash = row["secret_hash"]?.string,
+        guard let row = try storage.query("""
+            SELECT t.role, t.user_id, t.secret_hash, t.personal, t.last_used_at, u.role AS user_role
+            FROM kernel_tokens t LEFT JOIN kernel_users u ON u.id = t.user_id WHERE t.id = ? AND t.revoked_at IS NULL
+            """, [.text(id)]).first,
+              let tokenRole = row["role"]?.string, let hash = row["secret_hash"]?.string,
               Crypto.constantTimeEquals(Array(Crypto.sha256Hex(Array(parts[2].utf8)).utf8), Array(hash.utf8))
         else { return nil }
+        // A personal key has its user's rights as they are now (a demoted admin's keys are
+        // demoted too); a token an admin made keeps the role it was made with.
+        let role: String
+        if row["personal"]?.int == 1 {
+            guard let current = row["user_role"]?.string else { return nil }
+            role = current
+        } else {
+            role = tokenRole
+        }
+        let now = Date()
+        if (row["last_used_at"]?.string ?? "") < Timestamp.string(now.addingTimeInterval(-SessionStore.touchInterval)) {
+            _ = try storage.execute("UPDATE kernel_tokens SET last_used_at = ? WHERE id = ?", [.text(Timestamp.string(now)), .text(id)])
+        }
         let principalID = row["user_id"]?.string ?? "\(role == "worker" ? "worker" : "token"):\(id)"
         return Principal(id: principalID, role: role, kind: .token)
+    }
+
+    // MARK: Personal API keys
+
+    /// A personal API key as its owner sees it after creation: never the secret.
+    public struct PersonalKey: Sendable, Codable, Equatable {
+        public var id: String
+        public var name: String
+        /// The key's first characters (`s1k.tok_…`), to tell keys apart.
+        public var prefix: String
+        public var createdAt: String
+        public var lastUsedAt: String?
+
+        enum CodingKeys: String, CodingKey { case id, name, prefix, createdAt = "created_at", lastUsedAt = "last_used_at" }
+    }
+
+    /// How many live personal keys one user may hold.
+    public static let maxPersonalKeys = 25
+
+    /// Create a personal API key for `userID`; the secret is in the answer only. It acts as
+    /// the user, with the user's rights at each use.
+    public func createPersonalKey(userID: String, name rawName: String) throws -> IssuedToken {
+        let name = rawName.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...100).contains(name.count) else { throw PluginError.invalid("name", "must be 1 to 100 characters.") }
+        let count = try storage.query("SELECT COUNT(*) AS n FROM kernel_tokens WHERE user_id = ? AND personal = 1 AND revoked_at IS NULL", [.text(userID)])
+        guard (count.first?["n"]?.int ?? 0) < Self.maxPersonalKeys else {
+            throw PluginError.conflict("You already have \(Self.maxPersonalKeys) API keys; revoke one first.", code: "too_many_api_keys")
+        }
+        let id = IDs.make("tok")
+        let secret = Crypto.randomToken(32)
+        _ = try storage.execute("INSERT INTO kernel_tokens (id, name, role, user_id, secret_hash, created_at, personal) VALUES (?, ?, 'user', ?, ?, ?, 1)",
+                                [.text(id), .text(name), .text(userID), .text(Crypto.sha256Hex(Array(secret.utf8))), .text(Timestamp.now())])
+        return IssuedToken(id: id, name: name, role: "user", userID: userID, token: "s1k.\(id).\(secret)")
+    }
+
+    /// A user's live personal keys, newest first; `after` is the last id of the previous page.
+    public func personalKeys(userID: String, limit: Int, after: String?) throws -> [PersonalKey] {
+        try storage.query("""
+            SELECT id, name, created_at, last_used_at FROM kernel_tokens
+            WHERE user_id = ? AND personal = 1 AND revoked_at IS NULL AND id < ? ORDER BY id DESC LIMIT ?
+            """, [.text(userID), .text(after ?? "~"), .int(Int64(limit))]).compactMap { row in
+            guard let id = row["id"]?.string else { return nil }
+            return PersonalKey(id: id, name: row["name"]?.string ?? "", prefix: "s1k.\(id)", createdAt: row["created_at"]?.string ?? "",
+                               lastUsedAt: row["last_used_at"]?.string)
+        }
+    }
+
+    /// Revoke one of `userID`'s personal keys; it is refused from the next request on.
+    public func revokePersonalKey(_ id: String, userID: String) throws -> Bool {
+        defer { principals.removeAll() }
+        return try storage.execute("UPDATE kernel_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND personal = 1 AND revoked_at IS NULL",
+                                   [.text(Timestamp.now()), .text(id), .text(userID)]).changes > 0
     }
 }

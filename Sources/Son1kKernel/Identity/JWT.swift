@@ -1,7 +1,8 @@
 import Foundation
 import Son1kPluginKit
 
-/// HS256 JSON Web Tokens for users: `{sub, role, iat, exp, iss: "son1k"}`.
+/// HS256 JSON Web Tokens for users: `{sub, role, sid, iat, exp, iss: "son1k"}`, `sid` naming the
+/// session (``SessionStore``) the token belongs to.
 ///
 /// Only HS256 is accepted (a token claiming `none` or another algorithm is refused), the
 /// signature is compared in constant time, and `exp` is enforced.
@@ -18,14 +19,16 @@ public struct JWTSigner: Sendable {
         public var subject: String
         public var role: String
         public var expiresAt: Int
+        /// The session the token belongs to; nil in a token signed before sessions existed.
+        public var sessionID: String?
     }
 
     static let header = Crypto.base64URL(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
 
-    public func sign(subject: String, role: String, now: Date = Date()) -> String {
+    public func sign(subject: String, role: String, session: String, now: Date = Date()) -> String {
         let iat = Int(now.timeIntervalSince1970)
         let claims: JSONValue = [
-            "sub": .string(subject), "role": .string(role), "iat": .number(Double(iat)),
+            "sub": .string(subject), "role": .string(role), "sid": .string(session), "iat": .number(Double(iat)),
             "exp": .number(Double(iat + ttlSeconds)), "iss": "son1k",
         ]
         let signingInput = "\(Self.header).\(Crypto.base64URL(claims.bytes))"
@@ -47,6 +50,6 @@ public struct JWTSigner: Sendable {
               let sub = payload["sub"].string, let role = payload["role"].string, let exp = payload["exp"].int,
               exp > Int(now.timeIntervalSince1970)
         else { return nil }
-        return Claims(subject: sub, role: role, expiresAt: exp)
+        return Claims(subject: sub, role: role, expiresAt: exp, sessionID: payload["sid"].string)
     }
 }

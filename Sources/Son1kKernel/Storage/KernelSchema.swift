@@ -120,6 +120,43 @@ enum KernelSchema {
                 updated_at TEXT NOT NULL
             );
             """),
+        // Accounts (Identity/): revocable sign-in sessions (every user JWT names one), the
+        // one-time links mailed for a password reset or an e-mail verification (only their
+        // hash is kept), personal API keys' owners marked, and account deletions in progress
+        // (their plugins' erasure is the outbox delivery of `kernel.account_deleted`).
+        .init(5, """
+            CREATE TABLE kernel_sessions (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES kernel_users (id) ON DELETE CASCADE,
+                created_at TEXT NOT NULL,
+                last_used_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                revoked_at TEXT,
+                user_agent TEXT,
+                ip TEXT
+            );
+            CREATE INDEX kernel_sessions_user ON kernel_sessions (user_id, id);
+            CREATE TABLE kernel_account_links (
+                token_hash TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES kernel_users (id) ON DELETE CASCADE,
+                purpose TEXT NOT NULL CHECK (purpose IN ('password_reset', 'email_verification')),
+                email TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                used_at TEXT
+            );
+            CREATE INDEX kernel_account_links_user ON kernel_account_links (user_id, purpose);
+            ALTER TABLE kernel_users ADD COLUMN email_verified_at TEXT;
+            ALTER TABLE kernel_tokens ADD COLUMN personal INTEGER NOT NULL DEFAULT 0;
+            CREATE TABLE kernel_account_deletions (
+                id TEXT PRIMARY KEY,
+                event_id TEXT NOT NULL,
+                requested_by TEXT NOT NULL,
+                requested_at TEXT NOT NULL,
+                completed_at TEXT,
+                plugins TEXT NOT NULL
+            );
+            """),
     ]
 
     /// PostgreSQL's own additions (applied after ``migrations``, ledgered as `kernel_postgres`):

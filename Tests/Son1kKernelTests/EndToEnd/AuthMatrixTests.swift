@@ -69,8 +69,8 @@ import Testing
         let k = try await TestKernel.start([.hello], environment: ["SON1K_JWT_SECRET": secret])
         defer { k.stop() }
         let user = try await k.register("eve")
-        let expired = JWTSigner(secret: secret, ttlSeconds: 60).sign(subject: user.id, role: "user", now: Date().addingTimeInterval(-3600))
-        let forged = JWTSigner(secret: "another-secret", ttlSeconds: 60).sign(subject: user.id, role: "admin")
+        let expired = JWTSigner(secret: secret, ttlSeconds: 60).sign(subject: user.id, role: "user", session: "ses_x", now: Date().addingTimeInterval(-3600))
+        let forged = JWTSigner(secret: "another-secret", ttlSeconds: 60).sign(subject: user.id, role: "admin", session: "ses_x")
         let noneAlg = Crypto.base64URL(Array(#"{"alg":"none","typ":"JWT"}"#.utf8)) + "." + user.token.split(separator: ".")[1] + "."
         for token in [expired, forged, noneAlg, "garbage", "s1k.tok_x.secret"] {
             let r = try await k.request("GET", "/api/auth/me", token: token)

@@ -43,7 +43,7 @@ import Testing
 @Suite struct IdentityPartsTests {
     @Test func jwtsVerifyOnlyWithTheRightSecretAndBeforeExpiry() {
         let signer = JWTSigner(secret: "s3cret", ttlSeconds: 60)
-        let token = signer.sign(subject: "usr_1", role: "user")
+        let token = signer.sign(subject: "usr_1", role: "user", session: "ses_1")
         #expect(signer.verify(token)?.subject == "usr_1")
         #expect(JWTSigner(secret: "other", ttlSeconds: 60).verify(token) == nil)
         #expect(signer.verify(token, now: Date().addingTimeInterval(120)) == nil)

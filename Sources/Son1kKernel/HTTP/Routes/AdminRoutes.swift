@@ -18,9 +18,8 @@ extension KernelRoutes {
         [
             route("GET", "/api/admin/users", .admin, "List users (cursor pagination)", response: JSONSchema.of(UserPage.self, for: .response)) { [unowned self] req in
                 let limit = try req.pageLimit()
-                let users = try kernel.identity.users(limit: limit + 1, after: req.query("cursor"))
-                let page = Array(users.prefix(limit))
-                return try .json(UserPage(items: page, nextCursor: users.count > limit ? page.last?.id : nil))
+                let page = pageOf(try kernel.identity.users(limit: limit + 1, after: req.query("cursor")), limit: limit, id: \.id)
+                return try .json(UserPage(items: page.items, nextCursor: page.next))
             },
             route("PATCH", "/api/admin/users/{user_id}", .admin, "Change a user's role",
                   request: JSONSchema.of(RoleChange.self), response: JSONSchema.of(User.self, for: .response)) { [unowned self] req in

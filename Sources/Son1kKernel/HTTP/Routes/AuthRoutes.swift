@@ -17,10 +17,10 @@ extension KernelRoutes {
                   request: JSONSchema.of(Registration.self), response: JSONSchema.of(Session.self, for: .response), status: 201) { [unowned self] req in
                 let input = try req.decode(Registration.self)
                 let user = try kernel.identity.createUser(email: input.email, username: input.username, password: input.password)
-                return try .json(Session(token: try kernel.identity.issueJWT(for: user), user: user), status: 201)
+                return try .json(Session(token: try signIn(user, req), user: user), status: 201)
             },
             route("POST", "/api/auth/login", .public, "Sign in with e-mail and password",
-                  description: "Returns a JWT (HS256) to send as `Authorization: Bearer …`. Repeated failures for one account or from one address are refused with 429 and `Retry-After`.",
+                  description: "Opens a session and returns its JWT (HS256) to send as `Authorization: Bearer …`; end it with `POST /api/auth/logout`, renew it with `POST /api/auth/refresh`. Repeated failures for one account or from one address are refused with 429 and `Retry-After`.",
                   request: JSONSchema.of(Login.self), response: JSONSchema.of(Session.self, for: .response)) { [unowned self] req in
                 let input = try req.decode(Login.self)
                 let ip = req.headers[KernelResponder.peerHeader] ?? "unknown"
@@ -33,7 +33,7 @@ extension KernelRoutes {
                     throw PluginError(status: 401, code: "invalid_credentials", detail: "The e-mail or password is wrong.")
                 }
                 kernel.loginLimiter.recordSuccess(account: input.email)
-                return try .json(Session(token: try kernel.identity.issueJWT(for: user), user: user))
+                return try .json(Session(token: try signIn(user, req), user: user))
             },
             route("GET", "/api/auth/me", .user, "The signed-in user", response: JSONSchema.of(User.self, for: .response)) { [unowned self] req in
                 try .json(try requireUser(try req.requirePrincipal().id))
@@ -43,6 +43,11 @@ extension KernelRoutes {
                 try .json(try requireUser(req.param("user_id")))
             },
         ]
+    }
+
+    /// Open a session for `user`, noting the client's user agent and address.
+    func signIn(_ user: User, _ req: Request) throws -> String {
+        try kernel.identity.signIn(user, userAgent: req.headers["user-agent"], ip: req.headers[KernelResponder.peerHeader])
     }
 
     func requireUser(_ id: String) throws -> User {

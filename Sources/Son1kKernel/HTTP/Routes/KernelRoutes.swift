@@ -12,7 +12,7 @@ final class KernelRoutes: @unchecked Sendable {
 
     func bind(_ kernel: Kernel) { bound = kernel }
 
-    var all: [RouteTarget] { systemRoutes + authRoutes + adminRoutes + blobRoutes + profileRoutes }
+    var all: [RouteTarget] { systemRoutes + authRoutes + sessionRoutes + adminRoutes + blobRoutes + profileRoutes }
 
     func route(_ method: String, _ path: String, _ auth: AuthLevel, _ summary: String, description: String? = nil,
                request: JSONValue? = nil, response: JSONValue? = nil, status: Int? = nil, produces: String? = nil, maxBodyBytes: Int? = nil,
@@ -22,6 +22,13 @@ final class KernelRoutes: @unchecked Sendable {
                                     responseContentType: produces),
                     handler: inline ? .inline(handler) : .kernel(handler))
     }
+}
+
+/// One page of a listing read with one row more than `limit`: the rows to show, and the
+/// cursor of the next page (the last shown row's id) when that extra row came back.
+func pageOf<Row>(_ rows: [Row], limit: Int, id: (Row) -> String) -> (items: [Row], next: String?) {
+    let items = Array(rows.prefix(limit))
+    return (items, rows.count > limit ? items.last.map(id) : nil)
 }
 
 /// A signed-in session: the bearer token and whose it is.
