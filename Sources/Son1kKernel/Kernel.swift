@@ -34,6 +34,12 @@ public final class Kernel: Sendable {
     /// What users show others: display names, bios, pictures.
     let profiles: UserProfileStore
     let loginLimiter: LoginRateLimiter
+    /// Password-reset requests per address and per IP (each request counts, sent or not).
+    let resetLimiter: LoginRateLimiter
+    /// Account mail, when SMTP is configured (`kernel.mail`).
+    let mailer: Mailer?
+    /// The one-time tokens of reset and verification links.
+    let accountLinks: AccountLinks
     let stream: EventStream
     /// On PostgreSQL: what every instance commits, for this instance's WebSocket clients.
     let outboxTail: OutboxTail?
@@ -64,6 +70,9 @@ public final class Kernel: Sendable {
                                                                       wanted: { [stream] in stream.connectionCount > 0 }) { [stream] in stream.publish($0) } : nil
         loginLimiter = LoginRateLimiter(maxPerAccount: s.loginMaxFailuresPerAccount, maxPerIP: s.loginMaxFailuresPerIP,
                                         window: TimeInterval(s.loginWindowSeconds))
+        resetLimiter = LoginRateLimiter(maxPerAccount: 3, maxPerIP: s.loginMaxFailuresPerIP, window: TimeInterval(s.loginWindowSeconds))
+        mailer = s.mail.map { Mailer(settings: $0, logger: logger) }
+        accountLinks = AccountLinks(storage: storage, clock: PluginClock())
         let secret = try Self.jwtSecret(s, storage: storage)
         identity = IdentityStore(storage: storage, jwt: JWTSigner(secret: secret, ttlSeconds: s.tokenTTLSeconds), bcryptCost: s.bcryptCost)
         profiles = UserProfileStore(storage: storage)

@@ -35,6 +35,8 @@ public struct KernelSettings: Sendable {
     public var eventLeaseMilliseconds = 60_000
     /// How long a delivered action stays in the outbox (`kernel_events`) before it is pruned.
     public var eventRetentionSeconds = 7 * 24 * 3600
+    /// Account mail (password reset, e-mail verification) through SMTP; nil: mail is off.
+    public var mail: MailSettings?
     public var adminEmail = "admin@son1k.local"
     public var adminPassword = ""
     /// Login attempts allowed per account and per IP within `loginWindowSeconds`.
@@ -81,7 +83,7 @@ public struct KernelConfig: Sendable {
     /// Read and parse a plugins.json, substituting `${ENV}` values and applying the
     /// environment overrides (`SON1K_LISTEN`, `SON1K_DATA_DIR`, `DATABASE_URL`,
     /// `SON1K_PLUGIN_PATH`, `SON1K_JWT_SECRET`, `SON1K_CORS_ORIGINS` (comma-separated), `SON1K_PUBLIC_URL`, `SON1K_ADMIN_EMAIL`, `SON1K_ADMIN_PASSWORD`, and
-    /// for an S3 blob store those ``S3Settings`` names).
+    /// for an S3 blob store and for SMTP those ``S3Settings`` and ``MailSettings`` name).
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> KernelConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw Invalid(description: "cannot read the plugin manifest at \(path) (set --config or SON1K_CONFIG)")
@@ -161,6 +163,7 @@ public struct KernelConfig: Sendable {
         }
         if let v = env("SON1K_PLUGIN_PATH") { s.pluginPath = v.split(separator: ":").map(String.init) + s.pluginPath }
         s.s3 = try S3Settings.parse(k["blobs"], environment: env)
+        s.mail = try MailSettings.parse(k["mail"], publicURL: s.publicURL, environment: env)
 
         var entries: [PluginEntry] = []
         var seen = Set<String>()

@@ -330,3 +330,10 @@ public final class IdentityStore: Sendable {
                                    [.text(Timestamp.now()), .text(id), .text(userID)]).changes > 0
     }
 }
+
+extension IdentityStore {
+    /// Record that `userID` proved their address theirs.
+    func markVerified(_ userID: String, in tx: any StorageTransaction) throws {
+        _ = try tx.execute("UPDATE kernel_users SET email_verified_at = ? WHERE id = ? AND email_verified_at IS NULL", [.text(Timestamp.now()), .text(userID)])
+    }
+}

@@ -29,12 +29,14 @@ extension Kernel {
         armDeadline(after: drain, signals: signals)
         scheduler.cancelAll()
         // Each plugin on a thread of its own: handing work back may wait for a worker thread.
-        let pluginsDrained = Task { [plugins, handlers, jobs] in
+        let pluginsDrained = Task { [plugins, handlers, jobs, mailer] in
             await withTaskGroup(of: Void.self) { group in
                 // The kernel's job workers: told to stop, given a part of the drain to finish, then
                 // what they still hold goes back to the queue with the attempt unspent.
                 group.addTask { await handlers.runWaiting { jobs.drain(within: min(5, drain / 3)) } }
                 for plugin in plugins.running { group.addTask { await handlers.runWaiting { plugin.drain() } } }
+                // Mail already handed over (a reset link just asked for) goes out if it can.
+                if let mailer { group.addTask { await handlers.runWaiting { mailer.finish(timeout: .now() + min(5, drain / 3)) } } }
             }
         }
         // The sockets before the server: once the server's own shutdown begins, the WebSocket

@@ -129,11 +129,4 @@ final class EgressClient: Sendable {
         guard let data = buffer.data, buffer.length > 0 else { return [] }
         return Array(UnsafeBufferPointer(start: data, count: buffer.length))
     }
-
-    /// Borrowed C strings for the duration of `body`.
-    private func withCStrings<R>(_ strings: [String], _ body: (UnsafeBufferPointer<UnsafePointer<CChar>?>) -> R) -> R {
-        let copies = strings.map { strdup($0) }
-        defer { copies.forEach { free($0) } }
-        return copies.map { UnsafePointer($0) }.withUnsafeBufferPointer(body)
-    }
 }

@@ -13,10 +13,11 @@ extension KernelRoutes {
     var authRoutes: [RouteTarget] {
         [
             route("POST", "/api/auth/register", .public, "Create an account",
-                  description: "Returns the new user and a JWT. 409 when the e-mail or username is taken; 422 names the invalid field.",
+                  description: "Returns the new user and a JWT of a new session; with SMTP configured, a link to confirm the address is mailed. 409 when the e-mail or username is taken; 422 names the invalid field.",
                   request: JSONSchema.of(Registration.self), response: JSONSchema.of(Session.self, for: .response), status: 201) { [unowned self] req in
                 let input = try req.decode(Registration.self)
                 let user = try kernel.identity.createUser(email: input.email, username: input.username, password: input.password)
+                if let mailer = kernel.mailer { try sendVerification(to: user, mailer) }
                 return try .json(Session(token: try signIn(user, req), user: user), status: 201)
             },
             route("POST", "/api/auth/login", .public, "Sign in with e-mail and password",

@@ -12,7 +12,7 @@ final class KernelRoutes: @unchecked Sendable {
 
     func bind(_ kernel: Kernel) { bound = kernel }
 
-    var all: [RouteTarget] { systemRoutes + authRoutes + sessionRoutes + adminRoutes + blobRoutes + profileRoutes }
+    var all: [RouteTarget] { systemRoutes + authRoutes + sessionRoutes + accountMailRoutes + adminRoutes + blobRoutes + profileRoutes }
 
     func route(_ method: String, _ path: String, _ auth: AuthLevel, _ summary: String, description: String? = nil,
                request: JSONValue? = nil, response: JSONValue? = nil, status: Int? = nil, produces: String? = nil, maxBodyBytes: Int? = nil,
