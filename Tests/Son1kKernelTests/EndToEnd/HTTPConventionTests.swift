@@ -59,7 +59,7 @@ import Testing
     }
 
     /// Random bodies, query strings and path values against every documented route: the
-    /// server may refuse, but never with a 5xx.
+    /// server may refuse, but never with a 5xx (but the 503 of mail routes without SMTP).
     @Test func garbageInputNeverYieldsA5xx() async throws {
         let k = try await TestKernel.start([.hello, .cplugin])
         defer { k.stop() }
@@ -76,7 +76,9 @@ import Testing
                 for body in ["get", "delete"].contains(method) ? [[]] : bodies {
                     for token in [nil, user.token] {
                         let r = try await k.request(method.uppercased(), concrete + "?limit=-1&cursor=%FF", token: token, body: body)
-                        #expect(r.status < 500, "\(method.uppercased()) \(concrete) body \(String(decoding: body.prefix(20), as: UTF8.self)): \(r)")
+                        // Mail routes on a server without SMTP answer their documented 503.
+                        let documented = r.status == 503 && r.json["code"] == "mail_not_configured"
+                        #expect(r.status < 500 || documented, "\(method.uppercased()) \(concrete) body \(String(decoding: body.prefix(20), as: UTF8.self)): \(r)")
                         calls += 1
                     }
                 }

@@ -19,8 +19,9 @@ extension KernelRoutes {
             route("POST", "/api/auth/password/reset", .public, "Mail me a password-reset link",
                   description: "Always 202 with the same answer, whether or not the address has an account. The link works once, for `kernel.mail.reset_ttl_s` (an hour by default). Three requests per address (and `login.max_failures_per_ip` per address of the caller) in `login.window_s`, then 429 with `Retry-After`. 503 `mail_not_configured` without SMTP.",
                   request: JSONSchema.of(ResetRequest.self), response: JSONSchema.of(MailAccepted.self, for: .response), status: 202) { [unowned self] req in
-                let mailer = try requireMailer()
+                // The client's mistakes first: bad input is a 4xx whatever the server lacks.
                 let input = try req.decode(ResetRequest.self)
+                let mailer = try requireMailer()
                 let email = input.email.trimmingCharacters(in: .whitespaces).lowercased()
                 let ip = req.headers[KernelResponder.peerHeader] ?? "unknown"
                 if let wait = kernel.resetLimiter.retryAfter(account: email, ip: ip) {
