@@ -144,13 +144,20 @@ public final class Kernel: Sendable {
     /// were presented but proved nothing (expired or forged).
     func authenticate(_ header: String?) throws -> (Principal?, Bool) {
         guard let header else { return (nil, false) }
+        guard let token = Self.bearerToken(header) else { return (nil, true) }
+        let principal = try identity.principal(bearer: token)
+        return (principal, principal == nil)
+    }
+
+    /// The token of an `Authorization: Bearer …` value (scheme in any case, blanks around
+    /// the token ignored), or nil for another scheme.
+    static func bearerToken(_ header: String) -> String? {
         let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return (nil, true) }
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
         // Trimmed by hand: Foundation's trimmingCharacters bridges through NSString on Linux,
         // which cost more than the rest of authentication.
         let token = parts[1].drop(while: { $0 == " " || $0 == "\t" })
-        let principal = try identity.principal(bearer: String(token.prefix(upTo: token.lastIndex(where: { $0 != " " && $0 != "\t" }).map(token.index(after:)) ?? token.startIndex)))
-        return (principal, principal == nil)
+        return String(token.prefix(upTo: token.lastIndex(where: { $0 != " " && $0 != "\t" }).map(token.index(after:)) ?? token.startIndex))
     }
 
     private func logBootReport() {

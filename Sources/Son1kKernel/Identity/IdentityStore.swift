@@ -183,21 +183,28 @@ public final class IdentityStore: Sendable {
         guard PasswordHasher.verify(current, hash: hash) else {
             throw PluginError(status: 403, code: "wrong_password", detail: "The current password is wrong.")
         }
-        try setPassword(userID: userID, new, keepSession: keepSession)
+        let newHash = try newPasswordHash(new)
+        try storage.transaction(.readCommitted) { tx in try storePassword(userID: userID, hash: newHash, keepSession: keepSession, in: tx) }
+        principals.removeAll()
     }
 
-    /// Set a user's password and end their sessions but `keepSession` (none after a reset).
-    func setPassword(userID: String, _ password: String, keepSession: String?, in outer: (any StorageTransaction)? = nil) throws {
+    /// A new password checked (422 naming `new_password`) and hashed — before any
+    /// transaction opens: at the default cost bcrypt takes a quarter of a second, which a
+    /// held write lock would make every other writer wait for.
+    func newPasswordHash(_ password: String) throws -> String {
         try Self.checkPassword(password, field: "new_password")
-        let hash = try PasswordHasher.hash(password, cost: bcryptCost)
-        let write = { (tx: any StorageTransaction) throws in
-            _ = try tx.execute("UPDATE kernel_users SET password_hash = ? WHERE id = ?", [.text(hash), .text(userID)])
-            try self.sessions.revokeAll(userID: userID, except: keepSession, in: tx)
-            _ = try tx.execute("UPDATE kernel_account_links SET used_at = ? WHERE user_id = ? AND purpose = 'password_reset' AND used_at IS NULL",
-                               [.text(Timestamp.now()), .text(userID)])
-        }
-        if let outer { try write(outer) } else { try storage.transaction(.readCommitted, write) }
-        principals.removeAll()
+        return try PasswordHasher.hash(password, cost: bcryptCost)
+    }
+
+    /// Store `hash` as the user's password inside `tx`, ending every session but
+    /// `keepSession` (none after a reset) and retiring unused reset links. The caller empties
+    /// ``principals`` once `tx` commits: emptied before, a request in between could cache a
+    /// session that is about to end.
+    func storePassword(userID: String, hash: String, keepSession: String?, in tx: any StorageTransaction) throws {
+        _ = try tx.execute("UPDATE kernel_users SET password_hash = ? WHERE id = ?", [.text(hash), .text(userID)])
+        try sessions.revokeAll(userID: userID, except: keepSession, in: tx)
+        _ = try tx.execute("UPDATE kernel_account_links SET used_at = ? WHERE user_id = ? AND purpose = 'password_reset' AND used_at IS NULL",
+                           [.text(Timestamp.now()), .text(userID)])
     }
 
     static func checkPassword(_ password: String, field: String) throws {
@@ -270,9 +277,8 @@ public final class IdentityStore: Sendable {
         } else {
             role = tokenRole
         }
-        let now = Date()
-        if (row["last_used_at"]?.string ?? "") < Timestamp.string(now.addingTimeInterval(-SessionStore.touchInterval)) {
-            _ = try storage.execute("UPDATE kernel_tokens SET last_used_at = ? WHERE id = ?", [.text(Timestamp.string(now)), .text(id)])
+        if SessionStore.isStale(row["last_used_at"]?.string) {
+            _ = try storage.execute("UPDATE kernel_tokens SET last_used_at = ? WHERE id = ?", [.text(Timestamp.now()), .text(id)])
         }
         let principalID = row["user_id"]?.string ?? "\(role == "worker" ? "worker" : "token"):\(id)"
         return Principal(id: principalID, role: role, kind: .token)

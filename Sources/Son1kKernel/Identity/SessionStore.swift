@@ -37,6 +37,12 @@ public final class SessionStore: Sendable {
     /// turn into a write each time.
     static let touchInterval: TimeInterval = 60
 
+    /// Whether a recorded last use is older than ``touchInterval`` (or missing): time to
+    /// write it again. Timestamps share one fixed-width UTC format, so they compare as strings.
+    static func isStale(_ lastUsed: String?, now: Date = Date()) -> Bool {
+        (lastUsed ?? "") < Timestamp.string(now.addingTimeInterval(-touchInterval))
+    }
+
     init(storage: any Storage, ttlSeconds: Int) {
         self.storage = storage
         self.ttlSeconds = ttlSeconds
@@ -71,8 +77,7 @@ public final class SessionStore: Sendable {
             SELECT u.role, s.last_used_at FROM kernel_sessions s JOIN kernel_users u ON u.id = s.user_id
             WHERE s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?
             """, [.text(id), .text(userID), .text(at)]).first, let role = row["role"]?.string else { return nil }
-        // Timestamps share one fixed-width UTC format, so they compare as strings.
-        if (row["last_used_at"]?.string ?? "") < Timestamp.string(now.addingTimeInterval(-Self.touchInterval)) {
+        if Self.isStale(row["last_used_at"]?.string, now: now) {
             _ = try storage.execute("UPDATE kernel_sessions SET last_used_at = ? WHERE id = ?", [.text(at), .text(id)])
         }
         return role
@@ -97,11 +102,9 @@ public final class SessionStore: Sendable {
                             [.text(Timestamp.now()), .text(id), .text(userID)]).changes > 0
     }
 
-    /// Revoke every live session of `userID` but `except`; returns how many.
-    @discardableResult
-    func revokeAll(userID: String, except: String? = nil, in tx: (any StorageTransaction)? = nil) throws -> Int {
-        let sql = "UPDATE kernel_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id <> ?"
-        let params: [SQLValue] = [.text(Timestamp.now()), .text(userID), .text(except ?? "")]
-        return try (tx.map { try $0.execute(sql, params) } ?? storage.execute(sql, params)).changes
+    /// Revoke every live session of `userID` but `except`, inside `tx`.
+    func revokeAll(userID: String, except: String?, in tx: any StorageTransaction) throws {
+        _ = try tx.execute("UPDATE kernel_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id <> ?",
+                           [.text(Timestamp.now()), .text(userID), .text(except ?? "")])
     }
 }

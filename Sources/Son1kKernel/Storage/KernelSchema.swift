@@ -122,8 +122,7 @@ enum KernelSchema {
             """),
         // Accounts (Identity/): revocable sign-in sessions (every user JWT names one), the
         // one-time links mailed for a password reset or an e-mail verification (only their
-        // hash is kept), personal API keys' owners marked, and account deletions in progress
-        // (their plugins' erasure is the outbox delivery of `kernel.account_deleted`).
+        // hash is kept), and which API tokens are users' personal keys.
         .init(5, """
             CREATE TABLE kernel_sessions (
                 id TEXT PRIMARY KEY,
@@ -148,14 +147,6 @@ enum KernelSchema {
             CREATE INDEX kernel_account_links_user ON kernel_account_links (user_id, purpose);
             ALTER TABLE kernel_users ADD COLUMN email_verified_at TEXT;
             ALTER TABLE kernel_tokens ADD COLUMN personal INTEGER NOT NULL DEFAULT 0;
-            CREATE TABLE kernel_account_deletions (
-                id TEXT PRIMARY KEY,
-                event_id TEXT NOT NULL,
-                requested_by TEXT NOT NULL,
-                requested_at TEXT NOT NULL,
-                completed_at TEXT,
-                plugins TEXT NOT NULL
-            );
             """),
     ]
 

@@ -40,10 +40,11 @@ extension KernelRoutes {
                   description: "Ends every session of the account. 400 `link_invalid` when the token is unknown, used or expired; 422 for a password the rules refuse (the token stays usable).",
                   request: JSONSchema.of(ResetConfirmation.self), status: 204) { [unowned self] req in
                 let input = try req.decode(ResetConfirmation.self)
-                try IdentityStore.checkPassword(input.newPassword, field: "new_password")
+                // Checked and hashed first: a refused password leaves the token usable.
+                let hash = try kernel.identity.newPasswordHash(input.newPassword)
                 try kernel.storage.transaction(.readCommitted) { tx in
                     guard let userID = try kernel.accountLinks.consume(.passwordReset, token: input.token, in: tx) else { throw Self.linkInvalid }
-                    try kernel.identity.setPassword(userID: userID, input.newPassword, keepSession: nil, in: tx)
+                    try kernel.identity.storePassword(userID: userID, hash: hash, keepSession: nil, in: tx)
                     // The link reached the address: that proves it as well as a verification link.
                     try kernel.identity.markVerified(userID, in: tx)
                 }

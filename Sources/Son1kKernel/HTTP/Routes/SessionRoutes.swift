@@ -93,9 +93,10 @@ extension KernelRoutes {
     /// The session behind the request's token, or 403 `session_required` for an API token.
     func currentSession(_ req: Request) throws -> (JWTSigner.Claims, Principal) {
         let principal = try req.requirePrincipal()
-        guard principal.kind == .user, let header = req.headers["authorization"],
-              let claims = kernel.identity.jwt.verify(String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)),
-              claims.sessionID != nil
+        // The kernel verified the token to resolve the principal; its claims are read again
+        // here, on these rare routes, rather than carried on every request.
+        guard principal.kind == .user, let header = req.headers["authorization"], let token = Kernel.bearerToken(header),
+              let claims = kernel.identity.jwt.verify(token), claims.sessionID != nil
         else {
             throw PluginError(status: 403, code: "session_required", detail: "Sign in with your password for this: an API key cannot manage sessions, keys or the password.")
         }
